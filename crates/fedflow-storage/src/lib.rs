@@ -1,0 +1,93 @@
+//! Storage and metadata of fedflow.
+//!
+//! * [`TableStorage`]: the storage-engine plug-in point; [`LocalStorage`] keeps
+//!   tables as directories of memory-mappable partition files.
+//! * [`MetaStore`]: FATE's `t_storage_table_meta`; [`SqliteMetaStore`] is the
+//!   embedded default.
+//! * [`upload`] / [`download`]: CSV ⇄ table, as FATE's Upload and Download
+//!   components, driven by FATE's upload conf ([`parse_upload_conf`]).
+//! * [`StorageContext`]: a storage engine and a meta store together.
+
+pub mod conf;
+pub mod error;
+pub mod meta;
+pub mod table;
+pub mod upload;
+
+pub use conf::{parse_upload_conf, UploadConf};
+pub use error::{Result, StorageError};
+pub use meta::{MetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
+pub use table::{LocalStorage, StagedTable, StoreAddress, TableStorage};
+pub use upload::{download, require_table, upload};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// File name of the SQLite meta store under a storage root.
+pub const META_FILE: &str = "meta.sqlite";
+
+/// A storage engine and a meta store, shared by everything in a process.
+#[derive(Clone)]
+pub struct StorageContext {
+    /// Where table data lives.
+    pub storage: Arc<dyn TableStorage>,
+    /// Where table metadata lives.
+    pub meta: Arc<dyn MetaStore>,
+}
+
+impl std::fmt::Debug for StorageContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StorageContext({})", self.storage.engine())
+    }
+}
+
+impl StorageContext {
+    /// Local storage under `root` (`<root>/tables/…`) with a SQLite meta store
+    /// at `<root>/meta.sqlite`; creates the directories and the database.
+    pub fn open_local(root: &Path) -> Result<StorageContext> {
+        let tables = root.join("tables");
+        std::fs::create_dir_all(&tables).map_err(|e| StorageError::io("create dir", &tables, e))?;
+        let meta = SqliteMetaStore::open(&root.join(META_FILE))?;
+        Ok(StorageContext {
+            storage: Arc::new(LocalStorage::new(root)),
+            meta: Arc::new(meta),
+        })
+    }
+
+    /// Uploads with this context's engine and meta store (see [`upload()`]).
+    pub fn upload(&self, conf: &UploadConf) -> Result<TableMeta> {
+        upload::upload(conf, self.storage.as_ref(), self.meta.as_ref())
+    }
+
+    /// Downloads a table by name (see [`download()`]).
+    pub fn download(
+        &self,
+        namespace: &str,
+        name: &str,
+        out: &Path,
+        delimiter: &str,
+    ) -> Result<u64> {
+        let meta = require_table(self.meta.as_ref(), namespace, name)?;
+        upload::download(&meta, self.storage.as_ref(), out, delimiter)
+    }
+
+    /// Reads a table's partitions by name.
+    pub fn read_table(&self, namespace: &str, name: &str) -> Result<Vec<fedflow_core::RowBlock>> {
+        let meta = require_table(self.meta.as_ref(), namespace, name)?;
+        self.storage.read_table(&meta.address)
+    }
+
+    /// Deletes a table's data and meta row; returns false when neither existed.
+    pub fn delete_table(&self, namespace: &str, name: &str) -> Result<bool> {
+        let address = match self.meta.get_table_meta(namespace, name)? {
+            Some(m) => m.address,
+            None => self.storage.address_of(namespace, name)?,
+        };
+        let data = self.storage.delete_table(&address)?;
+        let meta = self.meta.delete_table_meta(namespace, name)?;
+        Ok(data || meta)
+    }
+}
+
+#[cfg(test)]
+mod upload_tests;

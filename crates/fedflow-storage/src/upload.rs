@@ -1,0 +1,506 @@
+//! Upload (CSV → table) and download (table → CSV), as FATE's Upload and
+//! Download components do.
+
+use crate::conf::UploadConf;
+use crate::error::{validate_name, Result, StorageError};
+use crate::meta::{now_ms, MetaStore, TableMeta, TableOrigin, TableSchema};
+use crate::table::{unique_suffix, TableStorage};
+use fedflow_core::codec::encode_into;
+use fedflow_core::{partition_of, RowBlock, RowBlockBuilder};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use xxhash_rust::xxh3::Xxh3Builder;
+
+/// Number of rows kept in `part_of_data`.
+pub const PART_OF_DATA_ROWS: usize = 100;
+
+/// The result of parsing an input file.
+struct Parsed {
+    blocks: Vec<RowBlock>,
+    order: Vec<u16>,
+    count: u64,
+    schema: TableSchema,
+    part_of_data: Vec<(String, String)>,
+}
+
+fn input_err(file: &Path, line: Option<u64>, reason: impl Into<String>) -> StorageError {
+    StorageError::Input {
+        file: file.to_path_buf(),
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// Counts the fields of a line.
+#[inline]
+fn field_count(line: &str, delim: &str) -> usize {
+    if delim.len() == 1 {
+        let d = delim.as_bytes()[0];
+        line.as_bytes().iter().filter(|&&b| b == d).count() + 1
+    } else {
+        line.matches(delim).count() + 1
+    }
+}
+
+/// A prefix unique to this upload, in the style of FATE's `uuid1().hex`.
+fn sid_prefix() -> String {
+    let seed = unique_suffix();
+    let a = xxhash_rust::xxh3::xxh3_64(seed.as_bytes());
+    let b = xxhash_rust::xxh3::xxh3_64_with_seed(seed.as_bytes(), a);
+    format!("{a:016x}{b:016x}")
+}
+
+fn parse_file(conf: &UploadConf) -> Result<Parsed> {
+    let path = conf.file.as_path();
+    let file = File::open(path).map_err(|e| {
+        let reason = if e.kind() == std::io::ErrorKind::NotFound {
+            "file not found".to_string()
+        } else {
+            format!("cannot open: {e}")
+        };
+        input_err(path, None, reason)
+    })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(input_err(path, None, "is a directory, expected a CSV file"));
+    }
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let n = conf.partition as usize;
+    if n == 0 || n > crate::conf::MAX_PARTITIONS as usize {
+        return Err(StorageError::conf(
+            "partition",
+            format!(
+                "expected an integer from 1 to {}, got {n}",
+                crate::conf::MAX_PARTITIONS
+            ),
+        ));
+    }
+    let delim = conf.id_delimiter.as_str();
+    if delim.is_empty() {
+        return Err(StorageError::conf(
+            "id_delimiter",
+            "expected a non-empty delimiter, got \"\"",
+        ));
+    }
+
+    let mut builders: Vec<RowBlockBuilder> = (0..n).map(|_| RowBlockBuilder::new()).collect();
+    let mut order: Vec<u16> = Vec::new();
+    let mut seen: HashMap<Box<str>, u64, Xxh3Builder> = HashMap::with_hasher(Xxh3Builder::new());
+    let mut part_of_data = Vec::new();
+    let mut schema = TableSchema::default();
+    let mut header_fields: Option<usize> = None;
+    let mut need_header = conf.head;
+    let mut any_line = false;
+    let prefix = if conf.extend_sid && !conf.auto_increasing_sid {
+        sid_prefix()
+    } else {
+        String::new()
+    };
+
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let (mut kbuf, mut vbuf) = (Vec::with_capacity(64), Vec::with_capacity(1024));
+    let mut lineno: u64 = 0;
+    let mut count: u64 = 0;
+    let mut generated = String::new();
+    loop {
+        buf.clear();
+        let read = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| input_err(path, Some(lineno + 1), format!("read error: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        lineno += 1;
+        let mut end = buf.len();
+        while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+            end -= 1;
+        }
+        let bytes = &buf[..end];
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        any_line = true;
+        let line = std::str::from_utf8(bytes).map_err(|e| {
+            input_err(
+                path,
+                Some(lineno),
+                format!("not valid UTF-8 (at byte {})", e.valid_up_to()),
+            )
+        })?;
+
+        if need_header {
+            need_header = false;
+            header_fields = Some(field_count(line, delim));
+            if conf.extend_sid {
+                schema.sid = "sid".into();
+                schema.header = line.to_string();
+            } else {
+                match line.split_once(delim) {
+                    Some((sid, rest)) => {
+                        schema.sid = sid.to_string();
+                        schema.header = rest.to_string();
+                    }
+                    None => schema.sid = line.to_string(),
+                }
+            }
+            continue;
+        }
+
+        if let Some(expected) = header_fields {
+            let got = field_count(line, delim);
+            if got != expected {
+                return Err(input_err(
+                    path,
+                    Some(lineno),
+                    format!("{got} fields, header has {expected}"),
+                ));
+            }
+        }
+
+        let (key, value): (&str, &str) = if conf.extend_sid {
+            generated.clear();
+            generated.push_str(&prefix);
+            generated.push_str(&count.to_string());
+            (generated.as_str(), line)
+        } else {
+            let (k, v) = line.split_once(delim).unwrap_or((line, ""));
+            if k.is_empty() {
+                return Err(input_err(
+                    path,
+                    Some(lineno),
+                    "empty id in the first column",
+                ));
+            }
+            if let Some(first) = seen.get(k) {
+                return Err(input_err(
+                    path,
+                    Some(lineno),
+                    format!("duplicate id '{k}' (first at line {first})"),
+                ));
+            }
+            seen.insert(k.into(), lineno);
+            (k, v)
+        };
+
+        kbuf.clear();
+        vbuf.clear();
+        let codec = |source| StorageError::Codec {
+            context: format!("upload {} line {lineno}", path.display()),
+            source,
+        };
+        encode_into(key, &mut kbuf).map_err(codec)?;
+        encode_into(value, &mut vbuf).map_err(codec)?;
+        let p = partition_of(&kbuf, n);
+        builders[p].push(&kbuf, &vbuf);
+        order.push(p as u16);
+        if part_of_data.len() < PART_OF_DATA_ROWS {
+            part_of_data.push((key.to_string(), value.to_string()));
+        }
+        count += 1;
+    }
+    if !any_line {
+        return Err(input_err(
+            path,
+            None,
+            "empty file, expected a CSV with at least one line",
+        ));
+    }
+    if conf.with_meta {
+        if let Some(m) = &conf.meta {
+            schema
+                .extra
+                .insert("meta".into(), serde_json::Value::Object(m.clone()));
+        }
+    }
+    Ok(Parsed {
+        blocks: builders.into_iter().map(RowBlockBuilder::finish).collect(),
+        order,
+        count,
+        schema,
+        part_of_data,
+    })
+}
+
+/// Uploads a CSV file as a table, as FATE's Upload component does.
+///
+/// With `head`, the first line's first column names the id (`schema.sid`) and
+/// the rest are the `schema.header`. Each row becomes key = first field,
+/// value = the remaining fields joined by `id_delimiter` (raw strings, both
+/// encoded with [`fedflow_core::codec`]), in partition
+/// [`partition_of`]`(key bytes, partition)`. With `extend_sid`, keys are
+/// generated (unique prefix + row index, or the row index alone with
+/// `auto_increasing_sid`) and values are whole lines.
+///
+/// Nothing is half-written: the file is fully parsed and validated first,
+/// the partitions are staged in a temporary directory, the meta row is written,
+/// and only then is the table renamed into place (on any failure the staged
+/// data is removed and the meta row restored). With `drop`, an existing table
+/// is replaced only once the new one is complete; without it, an existing
+/// table is an error and is left untouched.
+pub fn upload(
+    conf: &UploadConf,
+    storage: &dyn TableStorage,
+    meta: &dyn MetaStore,
+) -> Result<TableMeta> {
+    let started = std::time::Instant::now();
+    let (ns, name) = (conf.namespace.as_str(), conf.table_name.as_str());
+    validate_name("namespace", ns).map_err(|e| StorageError::conf("namespace", e.to_string()))?;
+    validate_name("table name", name)
+        .map_err(|e| StorageError::conf("table_name", e.to_string()))?;
+    if let Some(engine) = &conf.storage_engine {
+        let ok = engine.eq_ignore_ascii_case(storage.engine())
+            || (storage.engine() == "LOCAL"
+                && ["standalone", "localfs"]
+                    .iter()
+                    .any(|e| engine.eq_ignore_ascii_case(e)));
+        if !ok {
+            return Err(StorageError::conf(
+                "storage_engine",
+                format!(
+                    "expected '{}' (the engine of this store), got '{engine}'",
+                    storage.engine()
+                ),
+            ));
+        }
+    }
+
+    let address = storage.address_of(ns, name)?;
+    let old = meta.get_table_meta(ns, name)?;
+    if !conf.drop && (old.is_some() || storage.exists(&address)?) {
+        return Err(StorageError::TableExists {
+            namespace: ns.into(),
+            name: name.into(),
+        });
+    }
+
+    let parsed = parse_file(conf)?;
+    let staged = storage.stage_table(ns, name, parsed.blocks, Some(&parsed.order))?;
+    let now = now_ms();
+    let new = TableMeta {
+        name: name.into(),
+        namespace: ns.into(),
+        address: staged.address.clone(),
+        engine: storage.engine().into(),
+        store_type: storage.store_type().into(),
+        options: serde_json::json!({}),
+        partitions: conf.partition,
+        id_delimiter: conf.id_delimiter.clone(),
+        in_serialized: true,
+        have_head: conf.head,
+        extend_sid: conf.extend_sid,
+        auto_increasing_sid: conf.auto_increasing_sid,
+        count: parsed.count,
+        origin: TableOrigin::Upload,
+        disable: false,
+        description: String::new(),
+        schema: parsed.schema,
+        part_of_data: parsed.part_of_data,
+        create_time: now,
+        update_time: now,
+    };
+
+    // Meta first (it can be rolled back), then the rename.
+    let meta_result = match &old {
+        Some(_) => meta.update_table_meta(&new),
+        None => meta.create_table_meta(&new),
+    };
+    if let Err(e) = meta_result {
+        if let Err(e2) = storage.abort_staged(staged) {
+            tracing::warn!(error = %e2, "could not remove staged table");
+        }
+        return Err(e);
+    }
+    if let Err(e) = storage.commit_staged(staged) {
+        let rollback = match &old {
+            Some(o) => meta.update_table_meta(o),
+            None => meta.delete_table_meta(ns, name).map(|_| ()),
+        };
+        if let Err(e2) = rollback {
+            tracing::error!(error = %e2, table = %format!("{ns}.{name}"), "could not roll back meta");
+        }
+        return Err(e);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(table = %format!("{ns}.{name}"), rows = new.count, partitions = new.partitions,
+        secs, file = %conf.file.display(), "uploaded");
+    // Re-read so that the returned meta carries the stored timestamps.
+    Ok(meta.get_table_meta(ns, name)?.unwrap_or(new))
+}
+
+/// Compares keys numerically when both are integers, else as strings.
+fn sort_rows(rows: &mut [(String, String)]) {
+    let numeric: Option<Vec<i128>> = rows.iter().map(|(k, _)| k.parse::<i128>().ok()).collect();
+    match numeric {
+        Some(nums) => {
+            let mut idx: Vec<usize> = (0..rows.len()).collect();
+            idx.sort_by_key(|&i| nums[i]);
+            let sorted: Vec<(String, String)> =
+                idx.iter().map(|&i| std::mem::take(&mut rows[i])).collect();
+            for (slot, row) in rows.iter_mut().zip(sorted) {
+                *slot = row;
+            }
+        }
+        None => rows.sort_by(|a, b| a.0.cmp(&b.0)),
+    }
+}
+
+/// Downloads a table to a CSV file, as FATE's Download component does:
+/// a header line `sid<delimiter>header` (when the table had one), then one line
+/// `key<delimiter>value` per row (for `extend_sid` tables, the original lines).
+///
+/// Rows come out in upload order when the engine recorded it (so an
+/// upload → download round trip reproduces the file), otherwise sorted by key
+/// (numerically when every key is an integer). When `delimiter` differs from
+/// the table's `id_delimiter`, the value fields are re-joined with it. The file
+/// is written to a temporary name and renamed into place. Returns the number of
+/// rows written.
+pub fn download(
+    meta: &TableMeta,
+    storage: &dyn TableStorage,
+    out: &Path,
+    delimiter: &str,
+) -> Result<u64> {
+    if delimiter.is_empty() {
+        return Err(StorageError::Conf {
+            field: "delimiter".into(),
+            reason: "expected a non-empty delimiter, got \"\"".into(),
+        });
+    }
+    let not_found = |detail: String| StorageError::TableNotFound {
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
+        detail: Some(detail),
+    };
+    if !storage.exists(&meta.address)? {
+        return Err(not_found(format!("no data at {}", meta.address.to_json())));
+    }
+    let blocks = storage.read_table(&meta.address)?;
+    let order = storage.read_order(&meta.address)?.filter(|order| {
+        let mut counts = vec![0usize; blocks.len()];
+        for &p in order {
+            match counts.get_mut(p as usize) {
+                Some(c) => *c += 1,
+                None => return false,
+            }
+        }
+        counts.iter().zip(&blocks).all(|(c, b)| *c == b.len())
+    });
+
+    let convert = delimiter != meta.id_delimiter;
+    let fix = |s: &str| -> String {
+        if convert {
+            s.replace(meta.id_delimiter.as_str(), delimiter)
+        } else {
+            s.to_string()
+        }
+    };
+    let has_columns = !meta.schema.header.is_empty();
+
+    let file_name = out
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "download".into());
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", unique_suffix()));
+    let write = || -> Result<u64> {
+        let f = File::create(&tmp).map_err(|e| StorageError::io("create", &tmp, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        let io = |e| StorageError::io("write", &tmp, e);
+        if meta.have_head {
+            let line = if meta.extend_sid {
+                fix(&meta.schema.header)
+            } else if has_columns {
+                format!("{}{delimiter}{}", meta.schema.sid, fix(&meta.schema.header))
+            } else {
+                meta.schema.sid.clone()
+            };
+            w.write_all(line.as_bytes()).map_err(io)?;
+            w.write_all(b"\n").map_err(io)?;
+        }
+        let context = format!("download {}.{}", meta.namespace, meta.name);
+        let dec = |bytes: &[u8], what: &str| -> Result<String> {
+            fedflow_core::decode::<String>(bytes).map_err(|source| StorageError::Codec {
+                context: format!("{context}: {what}"),
+                source,
+            })
+        };
+        let emit = |w: &mut BufWriter<File>, k: &str, v: &str| -> Result<()> {
+            if meta.extend_sid {
+                w.write_all(fix(v).as_bytes()).map_err(io)?;
+            } else {
+                w.write_all(k.as_bytes()).map_err(io)?;
+                if has_columns || !v.is_empty() {
+                    w.write_all(delimiter.as_bytes()).map_err(io)?;
+                    if convert {
+                        w.write_all(fix(v).as_bytes()).map_err(io)?;
+                    } else {
+                        w.write_all(v.as_bytes()).map_err(io)?;
+                    }
+                }
+            }
+            w.write_all(b"\n").map_err(io)
+        };
+        let mut n = 0u64;
+        match &order {
+            Some(order) => {
+                let mut iters: Vec<_> = blocks.iter().map(RowBlock::iter).collect();
+                for &p in order {
+                    let (k, v) = iters[p as usize]
+                        .next()
+                        .ok_or_else(|| StorageError::Corrupt {
+                            what: format!("row order of {}.{}", meta.namespace, meta.name),
+                            reason: format!("partition {p} ran out of rows"),
+                        })?;
+                    emit(&mut w, &dec(k, "key")?, &dec(v, "value")?)?;
+                    n += 1;
+                }
+            }
+            None => {
+                let mut rows = Vec::with_capacity(blocks.iter().map(RowBlock::len).sum());
+                for b in &blocks {
+                    for (k, v) in b.iter() {
+                        rows.push((dec(k, "key")?, dec(v, "value")?));
+                    }
+                }
+                sort_rows(&mut rows);
+                for (k, v) in &rows {
+                    emit(&mut w, k, v)?;
+                    n += 1;
+                }
+            }
+        }
+        w.flush().map_err(io)?;
+        w.get_ref().sync_all().map_err(io)?;
+        Ok(n)
+    };
+    match write() {
+        Ok(n) => {
+            std::fs::rename(&tmp, out).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                StorageError::io("rename", out, e)
+            })?;
+            tracing::info!(table = %format!("{}.{}", meta.namespace, meta.name), rows = n,
+                out = %out.display(), "downloaded");
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Address helper for callers that only have names: the meta row of a table,
+/// or [`StorageError::TableNotFound`].
+pub fn require_table(meta: &dyn MetaStore, namespace: &str, name: &str) -> Result<TableMeta> {
+    meta.get_table_meta(namespace, name)?
+        .ok_or_else(|| StorageError::TableNotFound {
+            namespace: namespace.into(),
+            name: name.into(),
+            detail: None,
+        })
+}

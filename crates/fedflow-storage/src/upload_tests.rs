@@ -1,0 +1,334 @@
+//! End-to-end tests of upload and download against the local engine and the
+//! SQLite meta store.
+
+use crate::*;
+use fedflow_core::{decode, partition_of};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn shared_data() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(p) = std::env::var("FEDFLOW_SHARED_DATA") {
+        candidates.push(PathBuf::from(p));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    candidates
+        .into_iter()
+        .find(|p| p.join("breast_hetero_guest.csv").is_file())
+}
+
+fn breast() -> PathBuf {
+    shared_data()
+        .expect("shared data not found: set FEDFLOW_SHARED_DATA to the folder of breast_hetero_guest.csv")
+        .join("breast_hetero_guest.csv")
+}
+
+fn conf(file: &Path, ns: &str, name: &str, partition: u32) -> UploadConf {
+    parse_upload_conf(
+        &json!({"file": file.to_str().unwrap(), "namespace": ns, "table_name": name,
+                "head": 1, "partition": partition}),
+        Path::new("/"),
+    )
+    .unwrap()
+}
+
+fn table_dir(root: &Path, ns: &str, name: &str) -> PathBuf {
+    root.join("tables").join(ns).join(name)
+}
+
+/// Asserts that neither data nor meta nor temporaries exist for the table.
+fn assert_nothing(ctx: &StorageContext, root: &Path, ns: &str, name: &str) {
+    assert!(!table_dir(root, ns, name).exists(), "table dir left behind");
+    assert!(
+        ctx.meta.get_table_meta(ns, name).unwrap().is_none(),
+        "meta row left behind"
+    );
+    if let Ok(entries) = std::fs::read_dir(root.join("tables").join(ns)) {
+        let left: Vec<_> = entries.map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "leftovers: {left:?}");
+    }
+}
+
+#[test]
+fn breast_upload_partitions_and_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    assert!(dir.path().join("meta.sqlite").is_file());
+    let src = breast();
+    let meta = ctx
+        .upload(&conf(&src, "experiment", "breast_hetero_guest", 16))
+        .unwrap();
+    assert_eq!(meta.count, 569);
+    assert_eq!(meta.partitions, 16);
+    assert_eq!(meta.schema.sid, "id");
+    assert_eq!(meta.schema.header, "y,x0,x1,x2,x3,x4,x5,x6,x7,x8,x9");
+    assert_eq!(meta.part_of_data.len(), 100);
+    assert_eq!(meta.part_of_data[0].0, "133");
+    assert!(meta.part_of_data[0].1.starts_with("1,0.254879,"));
+    assert_eq!(meta.origin, TableOrigin::Upload);
+    assert_eq!(meta.engine, "LOCAL");
+    assert!(meta.have_head && meta.in_serialized && !meta.extend_sid);
+    assert_eq!(
+        meta.address,
+        StoreAddress::Local {
+            path: table_dir(dir.path(), "experiment", "breast_hetero_guest")
+        }
+    );
+    assert_eq!(
+        ctx.meta
+            .get_table_meta("experiment", "breast_hetero_guest")
+            .unwrap(),
+        Some(meta.clone())
+    );
+
+    let blocks = ctx.read_table("experiment", "breast_hetero_guest").unwrap();
+    assert_eq!(blocks.len(), 16);
+    assert_eq!(blocks.iter().map(|b| b.len()).sum::<usize>(), 569);
+    assert!(blocks.iter().all(|b| b.is_mapped()));
+    for (i, b) in blocks.iter().enumerate() {
+        for (k, v) in b.iter() {
+            assert_eq!(partition_of(k, 16), i);
+            let key: String = decode(k).unwrap();
+            let value: String = decode(v).unwrap();
+            assert!(key.parse::<u64>().is_ok());
+            assert_eq!(value.split(',').count(), 11);
+        }
+    }
+
+    let out = dir.path().join("out/breast.csv");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let n = ctx
+        .download("experiment", "breast_hetero_guest", &out, ",")
+        .unwrap();
+    assert_eq!(n, 569);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&src).unwrap(),
+        "round trip differs"
+    );
+    // No temporary file left beside the output.
+    assert_eq!(std::fs::read_dir(out.parent().unwrap()).unwrap().count(), 1);
+}
+
+#[test]
+fn download_without_order_sorts_numerically_and_converts_delimiter() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, "id,a,b\r\n10,1,2\r\n9,3,4\r\n\r\n100,5,6").unwrap();
+    let meta = ctx.upload(&conf(&src, "ns", "t", 3)).unwrap();
+    assert_eq!(meta.count, 3);
+    let out = dir.path().join("o.csv");
+    ctx.download("ns", "t", &out, ",").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "id,a,b\n10,1,2\n9,3,4\n100,5,6\n"
+    );
+    // Remove the recorded order: rows come out sorted by numeric key.
+    std::fs::remove_file(table_dir(dir.path(), "ns", "t").join("order.u16")).unwrap();
+    ctx.download("ns", "t", &out, "\t").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "id\ta\tb\n9\t3\t4\n10\t1\t2\n100\t5\t6\n"
+    );
+}
+
+#[test]
+fn extend_sid_and_no_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, "x,y\n1,1\n1,1\n2,2\n").unwrap();
+    let mut c = conf(&src, "ns", "ext", 4);
+    c.extend_sid = true;
+    let m = ctx.upload(&c).unwrap();
+    assert_eq!(m.count, 3);
+    assert_eq!(m.schema.sid, "sid");
+    assert_eq!(m.schema.header, "x,y");
+    assert_eq!(m.part_of_data[1].1, "1,1");
+    assert!(m.part_of_data[0].0.ends_with('0') && m.part_of_data[0].0.len() == 33);
+    let out = dir.path().join("o.csv");
+    ctx.download("ns", "ext", &out, ",").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "x,y\n1,1\n1,1\n2,2\n"
+    );
+
+    c.table_name = "auto".into();
+    c.auto_increasing_sid = true;
+    let m = ctx.upload(&c).unwrap();
+    let keys: Vec<_> = m.part_of_data.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(keys, ["0", "1", "2"]);
+
+    // head = 0: every line is data, no ragged check (tag data has varying widths).
+    std::fs::write(&src, "a b:1\nb b:1 c:2\n").unwrap();
+    let mut c = conf(&src, "ns", "tags", 2);
+    c.head = false;
+    c.id_delimiter = " ".into();
+    let m = ctx.upload(&c).unwrap();
+    assert_eq!(m.count, 2);
+    assert_eq!(m.part_of_data[1], ("b".to_string(), "b:1 c:2".to_string()));
+    ctx.download("ns", "tags", &out, " ").unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "a b:1\nb b:1 c:2\n");
+}
+
+#[test]
+fn bad_inputs_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ctx = StorageContext::open_local(root).unwrap();
+    let src = root.join("bad.csv");
+    let cases: Vec<(&str, Option<&str>, String)> = vec![
+        ("missing", None, "file not found".into()),
+        ("empty", Some(""), "empty file".into()),
+        ("blank", Some("\n \r\n\n"), "empty file".into()),
+        (
+            "ragged",
+            Some("id,a,b\n1,2,3\n2,3\n"),
+            "line 3: 2 fields, header has 3".into(),
+        ),
+        (
+            "dup",
+            Some("id,a\n5,1\n6,1\n\n5,2\n"),
+            "line 5: duplicate id '5' (first at line 2)".into(),
+        ),
+        ("utf8", Some("id,a\n1,\u{0}\n"), String::new()),
+    ];
+    for (name, content, expected) in cases {
+        let _ = std::fs::remove_file(&src);
+        if let Some(c) = content {
+            let bytes: Vec<u8> = if name == "utf8" {
+                b"id,a\n1,ok\n2,\xff\xfe\n".to_vec()
+            } else {
+                c.as_bytes().to_vec()
+            };
+            std::fs::write(&src, bytes).unwrap();
+        }
+        let err = ctx
+            .upload(&conf(&src, "ns", name, 4))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&src.display().to_string()), "{name}: {err}");
+        if name == "utf8" {
+            assert!(err.contains("line 3: not valid UTF-8"), "{err}");
+        } else {
+            assert!(err.contains(&expected), "{name}: {err}");
+        }
+        assert!(!err.contains('\n'), "{name}: multi-line error");
+        assert_nothing(&ctx, root, "ns", name);
+    }
+    // A ragged row at the very end (a million rows in, it is the same path).
+    std::fs::write(&src, "id,a\n1,2\n2,3,4").unwrap();
+    let err = ctx
+        .upload(&conf(&src, "ns", "late", 2))
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("line 3: 3 fields, header has 2"), "{err}");
+    assert_nothing(&ctx, root, "ns", "late");
+
+    // Unknown table on read/download.
+    let err = ctx
+        .download("ns", "nope", &root.join("x.csv"), ",")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "table ns.nope not found");
+    assert!(matches!(
+        ctx.read_table("nope", "nope"),
+        Err(StorageError::TableNotFound { .. })
+    ));
+    assert!(!root.join("x.csv").exists());
+}
+
+#[test]
+fn existing_table_refused_without_drop_replaced_with_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ctx = StorageContext::open_local(root).unwrap();
+    let v1 = root.join("v1.csv");
+    let v2 = root.join("v2.csv");
+    std::fs::write(&v1, "id,a\n1,x\n2,y\n").unwrap();
+    std::fs::write(&v2, "id,a\n7,z\n").unwrap();
+    let first = ctx.upload(&conf(&v1, "ns", "t", 2)).unwrap();
+    assert_eq!(first.count, 2);
+
+    let err = ctx.upload(&conf(&v2, "ns", "t", 2)).unwrap_err();
+    assert!(matches!(err, StorageError::TableExists { .. }), "{err}");
+    assert_eq!(ctx.meta.get_table_meta("ns", "t").unwrap().unwrap(), first);
+    let out = root.join("o.csv");
+    ctx.download("ns", "t", &out, ",").unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "id,a\n1,x\n2,y\n");
+
+    // drop with a bad file: the old table stays intact.
+    std::fs::write(&v2, "id,a\n7,z\n7,w\n").unwrap();
+    let mut c = conf(&v2, "ns", "t", 3);
+    c.drop = true;
+    assert!(ctx.upload(&c).is_err());
+    assert_eq!(ctx.meta.get_table_meta("ns", "t").unwrap().unwrap(), first);
+    ctx.download("ns", "t", &out, ",").unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "id,a\n1,x\n2,y\n");
+
+    // drop with a good file replaces.
+    std::fs::write(&v2, "id,a\n7,z\n").unwrap();
+    let second = ctx.upload(&c).unwrap();
+    assert_eq!((second.count, second.partitions), (1, 3));
+    assert_eq!(ctx.read_table("ns", "t").unwrap().len(), 3);
+    ctx.download("ns", "t", &out, ",").unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "id,a\n7,z\n");
+    let left: Vec<_> = std::fs::read_dir(root.join("tables/ns"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["t"]);
+    assert_eq!(ctx.meta.list_tables(Some("ns")).unwrap().len(), 1);
+
+    assert!(ctx.delete_table("ns", "t").unwrap());
+    assert_nothing(&ctx, root, "ns", "t");
+}
+
+#[test]
+fn storage_engine_field_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, "id,a\n1,2\n").unwrap();
+    let mut c = conf(&src, "ns", "t", 1);
+    c.storage_engine = Some("HDFS".into());
+    let err = ctx.upload(&c).unwrap_err().to_string();
+    assert!(
+        err.starts_with("upload conf: field 'storage_engine'"),
+        "{err}"
+    );
+    assert_nothing(&ctx, dir.path(), "ns", "t");
+    c.storage_engine = Some("local".into());
+    ctx.upload(&c).unwrap();
+}
+
+#[test]
+fn relative_file_resolves_against_base() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("confs/data")).unwrap();
+    std::fs::write(dir.path().join("confs/data/in.csv"), "id,a\n1,2\n").unwrap();
+    let c = parse_upload_conf(
+        &json!({"file": "data/in.csv", "namespace": "ns", "table_name": "t"}),
+        &dir.path().join("confs"),
+    )
+    .unwrap();
+    assert_eq!(c.file, dir.path().join("confs/data/in.csv"));
+    let ctx = StorageContext::open_local(&dir.path().join("root")).unwrap();
+    assert_eq!(ctx.upload(&c).unwrap().count, 1);
+}
+
+#[test]
+fn context_persists_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, "id,a\n1,2\n").unwrap();
+    {
+        let ctx = StorageContext::open_local(dir.path()).unwrap();
+        ctx.upload(&conf(&src, "ns", "t", 1)).unwrap();
+    }
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let m = ctx.meta.get_table_meta("ns", "t").unwrap().unwrap();
+    assert_eq!(m.count, 1);
+    assert_eq!(ctx.read_table("ns", "t").unwrap()[0].len(), 1);
+}
