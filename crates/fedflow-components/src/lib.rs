@@ -1,0 +1,32 @@
+//! fedflow's components: FATE's modules, one folder each, one file per role.
+//!
+//! A component sees only a [`TaskContext`]: its parameters, its party and the
+//! job's roster, a computing [`Session`](fedflow_computing::Session), a
+//! [`Federation`](fedflow_federation::Federation) and a [`Tracker`]. It never
+//! names an engine.
+
+mod context;
+pub mod secure_add_example;
+
+pub use context::{
+    parse_params, ComponentError, ComponentOutput, MemoryTracker, Metric, TaskContext, Tracker,
+};
+
+/// A component: runs one task (this component, for one party).
+pub trait Component: Send + Sync {
+    /// FATE's module name (`SecureAddExample`).
+    fn module(&self) -> &'static str;
+    /// Runs the task.
+    fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError>;
+}
+
+/// FATE module names this build implements.
+pub const MODULES: &[&str] = &["SecureAddExample"];
+
+/// The component for a FATE module name.
+pub fn component(module: &str) -> Option<Box<dyn Component>> {
+    match module {
+        "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
+        _ => None,
+    }
+}
