@@ -18,7 +18,7 @@ pub use conf::{parse_upload_conf, UploadConf};
 pub use error::{Result, StorageError};
 pub use meta::{MetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
 pub use table::{LocalStorage, StagedTable, StoreAddress, TableStorage};
-pub use upload::{download, require_table, upload};
+pub use upload::{download, read_checked, require_table, upload};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -71,10 +71,11 @@ impl StorageContext {
         upload::download(&meta, self.storage.as_ref(), out, delimiter)
     }
 
-    /// Reads a table's partitions by name.
+    /// Reads a table's partitions by name (memory-mapped), checked against its
+    /// meta row.
     pub fn read_table(&self, namespace: &str, name: &str) -> Result<Vec<fedflow_core::RowBlock>> {
         let meta = require_table(self.meta.as_ref(), namespace, name)?;
-        self.storage.read_table(&meta.address)
+        read_checked(&meta, self.storage.as_ref())
     }
 
     /// Deletes a table's data and meta row; returns false when neither existed.

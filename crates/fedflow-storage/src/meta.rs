@@ -507,7 +507,12 @@ pub(crate) mod tests {
                 Err(StorageError::TableNotFound { .. })
             ));
         }
-        // Reopen: everything persisted.
+        // Reopen: everything persisted, and the file is in WAL mode.
+        let raw = Connection::open(&path).unwrap();
+        let mode: String = raw
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
         let m = SqliteMetaStore::open(&path).unwrap();
         let all: Vec<_> = m
             .list_tables(None)

@@ -410,7 +410,7 @@ pub fn download(
     if !storage.exists(&meta.address)? {
         return Err(not_found(format!("no data at {}", meta.address.to_json())));
     }
-    let blocks = storage.read_table(&meta.address)?;
+    let blocks = read_checked(meta, storage)?;
     let order = storage.read_order(&meta.address)?.filter(|order| {
         let mut counts = vec![0usize; blocks.len()];
         for &p in order {
@@ -527,6 +527,25 @@ pub fn download(
             Err(e)
         }
     }
+}
+
+/// Reads a table's partitions and checks them against its meta row
+/// (partition count and row count).
+pub fn read_checked(meta: &TableMeta, storage: &dyn TableStorage) -> Result<Vec<RowBlock>> {
+    let blocks = storage.read_table(&meta.address)?;
+    let rows: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+    if blocks.len() != meta.partitions as usize || rows != meta.count {
+        return Err(StorageError::Corrupt {
+            what: format!("table {}.{}", meta.namespace, meta.name),
+            reason: format!(
+                "meta says {} partitions and {} rows, storage has {} partitions and {rows} rows",
+                meta.partitions,
+                meta.count,
+                blocks.len()
+            ),
+        });
+    }
+    Ok(blocks)
 }
 
 /// Address helper for callers that only have names: the meta row of a table,

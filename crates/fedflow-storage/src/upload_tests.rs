@@ -237,6 +237,13 @@ fn bad_inputs_leave_nothing() {
         Err(StorageError::TableNotFound { .. })
     ));
     assert!(!root.join("x.csv").exists());
+
+    // A partition file gone missing is reported, not silently skipped.
+    std::fs::write(&src, "id,a\n1,2\n2,3\n3,4\n").unwrap();
+    ctx.upload(&conf(&src, "ns", "ok", 2)).unwrap();
+    std::fs::remove_file(table_dir(root, "ns", "ok").join("part-00001.ffrb")).unwrap();
+    let err = ctx.read_table("ns", "ok").unwrap_err().to_string();
+    assert!(err.contains("meta says 2 partitions"), "{err}");
 }
 
 #[test]
