@@ -17,8 +17,10 @@ pub mod upload;
 pub use conf::{parse_upload_conf, UploadConf};
 pub use error::{Result, StorageError};
 pub use meta::{MetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
-pub use table::{LocalStorage, StagedTable, StoreAddress, TableStorage};
-pub use upload::{download, read_checked, require_table, upload};
+pub use table::{LocalStorage, StageWriter, StagedTable, StoreAddress, TableStorage};
+pub use upload::{
+    download, read_checked, require_table, upload, upload_buffered, UPLOAD_BUFFER_BYTES,
+};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -55,6 +55,22 @@ pub struct StagedTable {
     pub rows: u64,
 }
 
+/// A table being written to a temporary place (see
+/// [`TableStorage::begin_stage`]). Rows appended to a partition are kept in
+/// the order they were appended.
+pub trait StageWriter: Send {
+    /// Appends rows to partition `partition`.
+    fn append(&mut self, partition: usize, rows: &RowBlock) -> Result<()>;
+    /// Rows appended so far.
+    fn rows(&self) -> u64;
+    /// Completes the staged table (still invisible under its name). `order`,
+    /// when given, is the partition of every row in input order; it must agree
+    /// with the rows appended.
+    fn finish(self: Box<Self>, order: Option<&[u16]>) -> Result<StagedTable>;
+    /// Discards everything written.
+    fn abort(self: Box<Self>) -> Result<()>;
+}
+
 /// A storage engine: where table partitions are kept.
 ///
 /// Implementations must make [`commit_staged`](TableStorage::commit_staged)
@@ -67,16 +83,32 @@ pub trait TableStorage: Send + Sync {
     /// The store type recorded in the meta store (`store_type` column).
     fn store_type(&self) -> &'static str;
 
-    /// Writes the partitions to a temporary place. `order`, when given, is the
-    /// partition index of every row in input order (used to restore that order
-    /// on download); engines may ignore it.
+    /// Starts writing a table to a temporary place, partition by partition,
+    /// so that a table larger than memory can be written in pieces. Dropping
+    /// the writer without [`StageWriter::finish`] discards what was written.
+    fn begin_stage(
+        &self,
+        namespace: &str,
+        name: &str,
+        partitions: usize,
+    ) -> Result<Box<dyn StageWriter>>;
+
+    /// Writes whole partitions to a temporary place. `order`, when given, is
+    /// the partition index of every row in input order (used to restore that
+    /// order on download); engines may ignore it.
     fn stage_table(
         &self,
         namespace: &str,
         name: &str,
         partitions: Vec<RowBlock>,
         order: Option<&[u16]>,
-    ) -> Result<StagedTable>;
+    ) -> Result<StagedTable> {
+        let mut writer = self.begin_stage(namespace, name, partitions.len())?;
+        for (i, block) in partitions.iter().enumerate() {
+            writer.append(i, block)?;
+        }
+        writer.finish(order)
+    }
 
     /// Makes a staged table visible under its name, replacing any table there.
     fn commit_staged(&self, staged: StagedTable) -> Result<StoreAddress>;
@@ -169,32 +201,142 @@ impl LocalStorage {
             }),
         }
     }
+}
 
-    fn write_staged(dir: &Path, partitions: &[RowBlock], order: Option<&[u16]>) -> Result<()> {
-        fs::create_dir(dir).map_err(|e| StorageError::io("create dir", dir, e))?;
-        for (i, block) in partitions.iter().enumerate() {
-            block.write_file(&dir.join(partition_file_name(i)))?;
-        }
+/// The header of a row-block file (see [`fedflow_core::rows`]): `b"FFRB"`,
+/// format version 1, the row count as u64 LE. Written here so that partitions
+/// can be appended to in pieces; [`RowBlock::open_file`] validates it on read.
+fn block_header(rows: u64) -> [u8; BLOCK_HEADER] {
+    let mut h = [0u8; BLOCK_HEADER];
+    h[..4].copy_from_slice(b"FFRB");
+    h[4] = 1;
+    h[5..].copy_from_slice(&rows.to_le_bytes());
+    h
+}
+const BLOCK_HEADER: usize = 13;
+
+/// [`StageWriter`] of [`LocalStorage`]: appends to partition files in a
+/// temporary sibling directory, removed again unless finished.
+struct LocalStageWriter {
+    namespace: String,
+    name: String,
+    final_dir: PathBuf,
+    temp: PathBuf,
+    counts: Vec<u64>,
+    done: bool,
+}
+
+impl LocalStageWriter {
+    fn part_path(&self, i: usize) -> PathBuf {
+        self.temp.join(partition_file_name(i))
+    }
+
+    fn complete(&mut self, order: Option<&[u16]>) -> Result<()> {
         if let Some(order) = order {
-            let path = dir.join(ORDER_FILE);
-            let f = fs::File::create(&path).map_err(|e| StorageError::io("create", &path, e))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            let mut seen = vec![0u64; self.counts.len()];
+            for &p in order {
+                match seen.get_mut(p as usize) {
+                    Some(c) => *c += 1,
+                    None => return Err(self.bad_order(format!("partition {p} out of range"))),
+                }
+            }
+            if seen != self.counts {
+                return Err(self.bad_order(format!(
+                    "{} entries do not match the {} rows appended",
+                    order.len(),
+                    self.counts.iter().sum::<u64>()
+                )));
+            }
+            let path = self.temp.join(ORDER_FILE);
             let mut buf = Vec::with_capacity(order.len() * 2);
             for p in order {
                 buf.extend_from_slice(&p.to_le_bytes());
             }
-            w.write_all(&buf)
-                .and_then(|_| w.flush())
+            let mut f =
+                fs::File::create(&path).map_err(|e| StorageError::io("create", &path, e))?;
+            f.write_all(&buf)
+                .and_then(|_| f.sync_all())
                 .map_err(|e| StorageError::io("write", &path, e))?;
         }
-        // Make the data durable before it becomes visible under its name.
-        for entry in fs::read_dir(dir).map_err(|e| StorageError::io("read dir", dir, e))? {
-            let entry = entry.map_err(|e| StorageError::io("read dir", dir, e))?;
-            if let Ok(f) = fs::File::open(entry.path()) {
-                let _ = f.sync_all();
-            }
+        for (i, &count) in self.counts.iter().enumerate() {
+            let path = self.part_path(i);
+            let io = |e| StorageError::io("write", &path, e);
+            let mut f = fs::OpenOptions::new().write(true).open(&path).map_err(io)?;
+            f.write_all(&block_header(count)).map_err(io)?;
+            // Make the data durable before it becomes visible under its name.
+            f.sync_all().map_err(io)?;
         }
         Ok(())
+    }
+
+    fn bad_order(&self, reason: String) -> StorageError {
+        StorageError::Corrupt {
+            what: format!("row order of {}.{}", self.namespace, self.name),
+            reason,
+        }
+    }
+}
+
+impl StageWriter for LocalStageWriter {
+    fn append(&mut self, partition: usize, rows: &RowBlock) -> Result<()> {
+        if partition >= self.counts.len() {
+            return Err(StorageError::Corrupt {
+                what: format!("staged table {}.{}", self.namespace, self.name),
+                reason: format!("partition {partition} of {}", self.counts.len()),
+            });
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let path = self.part_path(partition);
+        let io = |e| StorageError::io("append", &path, e);
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        f.write_all(rows.encoded()).map_err(io)?;
+        self.counts[partition] += rows.len() as u64;
+        Ok(())
+    }
+
+    fn rows(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    fn finish(mut self: Box<Self>, order: Option<&[u16]>) -> Result<StagedTable> {
+        self.complete(order)?; // on error, Drop removes the directory
+        self.done = true;
+        Ok(StagedTable {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            address: StoreAddress::Local {
+                path: self.final_dir.clone(),
+            },
+            temp: StoreAddress::Local {
+                path: self.temp.clone(),
+            },
+            partitions: self.counts.len(),
+            rows: self.rows(),
+        })
+    }
+
+    fn abort(mut self: Box<Self>) -> Result<()> {
+        self.done = true;
+        match fs::remove_dir_all(&self.temp) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::io("remove dir", &self.temp, e)),
+        }
+    }
+}
+
+impl Drop for LocalStageWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = fs::remove_dir_all(&self.temp) {
+                tracing::warn!(path = %self.temp.display(), error = %e, "could not remove staged table");
+            }
+        }
     }
 }
 
@@ -207,13 +349,12 @@ impl TableStorage for LocalStorage {
         "FFRB"
     }
 
-    fn stage_table(
+    fn begin_stage(
         &self,
         namespace: &str,
         name: &str,
-        partitions: Vec<RowBlock>,
-        order: Option<&[u16]>,
-    ) -> Result<StagedTable> {
+        partitions: usize,
+    ) -> Result<Box<dyn StageWriter>> {
         let final_dir = self.table_dir(namespace, name)?;
         let parent = final_dir
             .parent()
@@ -221,28 +362,25 @@ impl TableStorage for LocalStorage {
             .unwrap_or_else(|| self.root.clone());
         fs::create_dir_all(&parent).map_err(|e| StorageError::io("create dir", &parent, e))?;
         let temp = parent.join(format!(".{name}.tmp-{}", unique_suffix()));
-        if let Some(order) = order {
-            let rows: usize = partitions.iter().map(RowBlock::len).sum();
-            if order.len() != rows || order.iter().any(|&p| p as usize >= partitions.len()) {
-                return Err(StorageError::Corrupt {
-                    what: format!("row order of {namespace}.{name}"),
-                    reason: format!("{} entries for {rows} rows", order.len()),
-                });
-            }
-        }
-        if let Err(e) = Self::write_staged(&temp, &partitions, order) {
-            let _ = fs::remove_dir_all(&temp);
-            return Err(e);
-        }
-        tracing::debug!(table = %format!("{namespace}.{name}"), temp = %temp.display(), "staged table");
-        Ok(StagedTable {
+        fs::create_dir(&temp).map_err(|e| StorageError::io("create dir", &temp, e))?;
+        let writer = LocalStageWriter {
             namespace: namespace.to_string(),
             name: name.to_string(),
-            address: StoreAddress::Local { path: final_dir },
-            temp: StoreAddress::Local { path: temp },
-            partitions: partitions.len(),
-            rows: partitions.iter().map(|b| b.len() as u64).sum(),
-        })
+            final_dir,
+            temp,
+            counts: vec![0; partitions],
+            done: false,
+        };
+        // Every partition file exists (with an empty header) from the start.
+        for i in 0..partitions {
+            let path = writer.part_path(i);
+            let mut f =
+                fs::File::create(&path).map_err(|e| StorageError::io("create", &path, e))?;
+            f.write_all(&block_header(0))
+                .map_err(|e| StorageError::io("write", &path, e))?;
+        }
+        tracing::debug!(table = %format!("{namespace}.{name}"), temp = %writer.temp.display(), "staging table");
+        Ok(Box::new(writer))
     }
 
     fn commit_staged(&self, staged: StagedTable) -> Result<StoreAddress> {

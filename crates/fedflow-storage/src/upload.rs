@@ -4,7 +4,7 @@
 use crate::conf::UploadConf;
 use crate::error::{validate_name, Result, StorageError};
 use crate::meta::{now_ms, MetaStore, TableMeta, TableOrigin, TableSchema};
-use crate::table::{unique_suffix, TableStorage};
+use crate::table::{unique_suffix, StageWriter, TableStorage};
 use fedflow_core::codec::encode_into;
 use fedflow_core::{partition_of, RowBlock, RowBlockBuilder};
 use hashbrown::HashTable;
@@ -16,9 +16,12 @@ use xxhash_rust::xxh3::xxh3_64;
 /// Number of rows kept in `part_of_data`.
 pub const PART_OF_DATA_ROWS: usize = 100;
 
+/// Encoded rows an upload keeps in memory before appending them to the staged
+/// partitions (so that files larger than memory can be uploaded).
+pub const UPLOAD_BUFFER_BYTES: usize = 256 << 20;
+
 /// The result of parsing an input file.
 struct Parsed {
-    blocks: Vec<RowBlock>,
     order: Vec<u16>,
     count: u64,
     schema: TableSchema,
@@ -81,7 +84,11 @@ fn sid_prefix() -> String {
     format!("{a:016x}{b:016x}")
 }
 
-fn parse_file(conf: &UploadConf) -> Result<Parsed> {
+fn parse_file(
+    conf: &UploadConf,
+    writer: &mut dyn StageWriter,
+    max_buffer: usize,
+) -> Result<Parsed> {
     let path = conf.file.as_path();
     let file = File::open(path).map_err(|e| {
         let reason = if e.kind() == std::io::ErrorKind::NotFound {
@@ -116,7 +123,8 @@ fn parse_file(conf: &UploadConf) -> Result<Parsed> {
     // Pre-size the partitions from the file size (each row gains ~18 bytes of
     // length prefixes) so that they are not copied while growing.
     let file_len = reader.get_ref().metadata().map(|m| m.len()).unwrap_or(0) as usize;
-    let per_partition = (file_len + file_len / 4) / n + 1024;
+    let per_partition = ((file_len + file_len / 4).min(max_buffer + max_buffer / 8) / n) + 1024;
+    let mut buffered = 0usize;
     let mut builders: Vec<RowBlockBuilder> = (0..n)
         .map(|_| RowBlockBuilder::with_capacity(per_partition.min(1 << 30)))
         .collect();
@@ -227,6 +235,16 @@ fn parse_file(conf: &UploadConf) -> Result<Parsed> {
         encode_into(value, &mut vbuf).map_err(codec)?;
         let p = partition_of(&kbuf, n);
         builders[p].push(&kbuf, &vbuf);
+        buffered += kbuf.len() + vbuf.len() + 4;
+        if buffered > max_buffer {
+            for (i, b) in builders.iter_mut().enumerate() {
+                if !b.is_empty() {
+                    let full = std::mem::replace(b, RowBlockBuilder::with_capacity(per_partition));
+                    writer.append(i, &full.finish())?;
+                }
+            }
+            buffered = 0;
+        }
         order.push(p as u16);
         if part_of_data.len() < PART_OF_DATA_ROWS {
             part_of_data.push((key.to_string(), value.to_string()));
@@ -247,8 +265,10 @@ fn parse_file(conf: &UploadConf) -> Result<Parsed> {
                 .insert("meta".into(), serde_json::Value::Object(m.clone()));
         }
     }
+    for (i, b) in builders.into_iter().enumerate() {
+        writer.append(i, &b.finish())?;
+    }
     Ok(Parsed {
-        blocks: builders.into_iter().map(RowBlockBuilder::finish).collect(),
         order,
         count,
         schema,
@@ -266,16 +286,27 @@ fn parse_file(conf: &UploadConf) -> Result<Parsed> {
 /// generated (unique prefix + row index, or the row index alone with
 /// `auto_increasing_sid`) and values are whole lines.
 ///
-/// Nothing is half-written: the file is fully parsed and validated first,
-/// the partitions are staged in a temporary directory, the meta row is written,
-/// and only then is the table renamed into place (on any failure the staged
-/// data is removed and the meta row restored). With `drop`, an existing table
+/// Nothing is half-written: the file is streamed into per-partition buffers
+/// that are appended to a staged (temporary) table whenever they exceed
+/// [`UPLOAD_BUFFER_BYTES`], validating as it goes; only when the whole file is
+/// valid is the meta row written and the table renamed into place (on any
+/// failure the staged data is removed and the meta row restored). With `drop`, an existing table
 /// is replaced only once the new one is complete; without it, an existing
 /// table is an error and is left untouched.
 pub fn upload(
     conf: &UploadConf,
     storage: &dyn TableStorage,
     meta: &dyn MetaStore,
+) -> Result<TableMeta> {
+    upload_buffered(conf, storage, meta, UPLOAD_BUFFER_BYTES)
+}
+
+/// [`upload`] with a given in-memory buffer size (bytes of encoded rows).
+pub fn upload_buffered(
+    conf: &UploadConf,
+    storage: &dyn TableStorage,
+    meta: &dyn MetaStore,
+    max_buffer: usize,
 ) -> Result<TableMeta> {
     let started = std::time::Instant::now();
     let (ns, name) = (conf.namespace.as_str(), conf.table_name.as_str());
@@ -299,6 +330,16 @@ pub fn upload(
         }
     }
 
+    if conf.partition == 0 || conf.partition > crate::conf::MAX_PARTITIONS {
+        return Err(StorageError::conf(
+            "partition",
+            format!(
+                "expected an integer from 1 to {}, got {}",
+                crate::conf::MAX_PARTITIONS,
+                conf.partition
+            ),
+        ));
+    }
     let address = storage.address_of(ns, name)?;
     let old = meta.get_table_meta(ns, name)?;
     if !conf.drop && (old.is_some() || storage.exists(&address)?) {
@@ -308,9 +349,18 @@ pub fn upload(
         });
     }
 
-    let parsed = parse_file(conf)?;
+    let mut writer = storage.begin_stage(ns, name, conf.partition as usize)?;
+    let parsed = match parse_file(conf, writer.as_mut(), max_buffer.max(1)) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Err(e2) = writer.abort() {
+                tracing::warn!(error = %e2, "could not remove staged table");
+            }
+            return Err(e);
+        }
+    };
     let parse_secs = started.elapsed().as_secs_f64();
-    let staged = storage.stage_table(ns, name, parsed.blocks, Some(&parsed.order))?;
+    let staged = writer.finish(Some(&parsed.order))?;
     let now = now_ms();
     let new = TableMeta {
         name: name.into(),

@@ -111,6 +111,52 @@ fn breast_upload_partitions_and_round_trip() {
 }
 
 #[test]
+fn small_buffer_streams_to_stage_and_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ctx = StorageContext::open_local(root).unwrap();
+    let src = breast();
+    // A 2 KiB buffer: the partitions are appended to the staged table ~50 times.
+    let m = upload_buffered(
+        &conf(&src, "ns", "b", 7),
+        ctx.storage.as_ref(),
+        ctx.meta.as_ref(),
+        2048,
+    )
+    .unwrap();
+    assert_eq!(m.count, 569);
+    let blocks = ctx.read_table("ns", "b").unwrap();
+    for (i, b) in blocks.iter().enumerate() {
+        assert!(b.iter().all(|(k, _)| partition_of(k, 7) == i));
+    }
+    let out = root.join("o.csv");
+    ctx.download("ns", "b", &out, ",").unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&src).unwrap());
+
+    // An error after several appends still leaves nothing behind.
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    text.push_str("99999,1,2\n");
+    let bad = root.join("bad.csv");
+    std::fs::write(&bad, text).unwrap();
+    let err = upload_buffered(
+        &conf(&bad, "ns", "late", 7),
+        ctx.storage.as_ref(),
+        ctx.meta.as_ref(),
+        2048,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.ends_with("line 571: 3 fields, header has 12"), "{err}");
+    assert!(!table_dir(root, "ns", "late").exists());
+    assert!(ctx.meta.get_table_meta("ns", "late").unwrap().is_none());
+    let left: Vec<_> = std::fs::read_dir(root.join("tables/ns"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["b"]);
+}
+
+#[test]
 fn download_without_order_sorts_numerically_and_converts_delimiter() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = StorageContext::open_local(dir.path()).unwrap();
