@@ -552,4 +552,56 @@ pub(crate) mod tests {
         });
         assert_eq!(a.list_tables(Some("conc")).unwrap().len(), 100);
     }
+
+    /// Run as a child process by `several_processes_share_one_file`.
+    #[test]
+    fn child_writer_process() {
+        let (Ok(db), Ok(tag)) = (
+            std::env::var("FEDFLOW_META_CHILD_DB"),
+            std::env::var("FEDFLOW_META_CHILD_TAG"),
+        ) else {
+            return;
+        };
+        let m = SqliteMetaStore::open(Path::new(&db)).unwrap();
+        for i in 0..100 {
+            m.create_table_meta(&sample("procs", &format!("{tag}{i}")))
+                .unwrap();
+            if i % 10 == 0 {
+                assert!(m.list_tables(Some("procs")).unwrap().len() > i);
+            }
+        }
+    }
+
+    #[test]
+    fn several_processes_share_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("meta.sqlite");
+        let parent = SqliteMetaStore::open(&db).unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = ["p", "q", "r"]
+            .iter()
+            .map(|tag| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "meta::tests::child_writer_process",
+                        "--exact",
+                        "--test-threads=1",
+                    ])
+                    .env("FEDFLOW_META_CHILD_DB", &db)
+                    .env("FEDFLOW_META_CHILD_TAG", tag)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for i in 0..100 {
+            parent
+                .create_table_meta(&sample("procs", &format!("s{i}")))
+                .unwrap();
+        }
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        assert_eq!(parent.list_tables(Some("procs")).unwrap().len(), 400);
+    }
 }
