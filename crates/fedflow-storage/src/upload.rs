@@ -71,7 +71,7 @@ impl SeenIds {
                 key.len().min(u32::MAX as usize) as u32,
                 line.min(u32::MAX as u64) as u32,
             ),
-            |e| xxh3_64(arena[e.0 as usize..e.0 as usize + e.1 as usize].as_bytes()),
+            |e| xxh3_64(&arena.as_bytes()[e.0 as usize..e.0 as usize + e.1 as usize]),
         );
         None
     }
