@@ -4,9 +4,11 @@
 //!   tables as directories of memory-mappable partition files.
 //! * [`MetaStore`]: FATE's `t_storage_table_meta`; [`SqliteMetaStore`] is the
 //!   embedded default.
-//! * [`upload`] / [`download`]: CSV ⇄ table, as FATE's Upload and Download
+//! * [`upload()`] / [`download()`]: CSV ⇄ table, as FATE's Upload and Download
 //!   components, driven by FATE's upload conf ([`parse_upload_conf`]).
 //! * [`StorageContext`]: a storage engine and a meta store together.
+
+#![warn(missing_docs)]
 
 pub mod conf;
 pub mod error;
