@@ -96,6 +96,9 @@ impl RawOp {
 
 // ---------------------------------------------------------------- typed traits
 
+/// Rows of a typed table, as a vector.
+pub type Rows<K, V> = Vec<(K, V)>;
+
 /// `map`: each row to a new row (keys may change; the table is reshuffled).
 pub trait MapOp: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Stable registered name.
@@ -137,7 +140,7 @@ pub trait FlatMapOp: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Output value.
     type V2: Data;
     /// Maps one row to rows.
-    fn flat_map(&self, key: Self::K, value: Self::V) -> Result<Vec<(Self::K2, Self::V2)>, OpError>;
+    fn flat_map(&self, key: Self::K, value: Self::V) -> Result<Rows<Self::K2, Self::V2>, OpError>;
 }
 
 /// `filter`: keeps the rows for which it returns true.
@@ -607,7 +610,7 @@ macro_rules! register_op {
 pub fn run_example(
     op: &RawOp,
     input: &[(Vec<u8>, Vec<u8>)],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, OpError> {
+) -> Result<crate::RawRows, OpError> {
     match op {
         RawOp::Partition(f) => {
             let mut b = RowBlockBuilder::new();

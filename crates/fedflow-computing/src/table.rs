@@ -85,7 +85,7 @@ pub trait Session: Send + Sync {
     ) -> Result<Arc<dyn Table>, ComputingError>;
     /// A table from blocks already partitioned by `partition_of` (block i is
     /// partition i): how stored and received tables come in without a reshuffle.
-    fn from_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError>;
+    fn load_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError>;
     /// Releases the session's resources (spill files, executors).
     fn stop(&self) -> Result<(), ComputingError>;
 }

@@ -145,8 +145,7 @@ impl RowBlock {
         let buf = self.encoded();
         let mut out = Vec::new();
         let (mut start, mut pos, mut n) = (0usize, 0usize, 0usize);
-        let mut it = self.iter();
-        while let Some((k, v)) = it.next() {
+        for (k, v) in self.iter() {
             let row_len = varint_len(k.len()) + k.len() + varint_len(v.len()) + v.len();
             if n > 0 && pos + row_len - start > max_bytes {
                 out.push((&buf[start..pos], n));

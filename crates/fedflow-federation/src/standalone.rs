@@ -338,7 +338,7 @@ impl Federation for StandaloneFederation {
                     blocks.push(b.finish());
                 }
                 self.consume(&dir);
-                Ok(session.from_blocks(blocks)?)
+                Ok(session.load_blocks(blocks)?)
             })
             .collect()
     }

@@ -129,10 +129,13 @@ pub struct JobConf {
     /// The parties by role.
     pub roster: Roster,
     common_job: Map<String, Value>,
-    role_job: Vec<(Role, IndexSpec, Map<String, Value>)>,
+    role_job: Vec<RoleSection>,
     common_cpn: Map<String, Value>,
-    role_cpn: Vec<(Role, IndexSpec, Map<String, Value>)>,
+    role_cpn: Vec<RoleSection>,
 }
+
+/// A per-role section: role, which of its parties, and the parameters.
+type RoleSection = (Role, IndexSpec, Map<String, Value>);
 
 /// Which party indexes of a role a section applies to.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,7 +323,7 @@ impl JobConf {
         section: &Map<String, Value>,
         path: &str,
         inner_is_component: bool,
-    ) -> Result<Vec<(Role, IndexSpec, Map<String, Value>)>, ConfError> {
+    ) -> Result<Vec<RoleSection>, ConfError> {
         let mut out = Vec::new();
         for (r, by_idx) in section {
             let rpath = format!("{path}.{r}");

@@ -119,10 +119,16 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
         }
     }
     for (p, idx) in conf.parties() {
-        if conf.job_parameters(p.role, idx)?.computing_engine()? == ComputingEngine::Spark {
+        let jp = conf.job_parameters(p.role, idx)?;
+        if jp.computing_engine()? == ComputingEngine::Spark {
+            let field = if jp.computing_engine.is_some() {
+                "computing_engine"
+            } else {
+                "backend"
+            };
             return Err(err(
-                "job_parameters.computing_engine",
-                "SPARK is not available in this build yet; use STANDALONE (backend 0)",
+                format!("job_parameters.{field}"),
+                "the Spark engine is not available in this build yet; use STANDALONE (backend 0)",
             ));
         }
     }

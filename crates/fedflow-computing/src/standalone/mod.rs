@@ -230,10 +230,10 @@ impl Session for StandaloneSession {
         )?))
     }
 
-    fn from_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError> {
+    fn load_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError> {
         if blocks.is_empty() {
             return Err(engine_err(
-                "from_blocks: a table needs at least one partition",
+                "load_blocks: a table needs at least one partition",
             ));
         }
         let parts = blocks

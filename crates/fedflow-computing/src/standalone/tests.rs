@@ -55,7 +55,7 @@ impl FilterOp for EvenKeys {
     type K = u64;
     type V = f64;
     fn keep(&self, k: &u64, _v: &f64) -> Result<bool, OpError> {
-        Ok(k % 2 == 0)
+        Ok(k.is_multiple_of(2))
     }
 }
 register_op!(filter EvenKeys, example: EvenKeys, input: vec![(1u64, 1.0f64), (2, 2.0)]);
@@ -162,7 +162,7 @@ fn parallelize_keeps_last_duplicate() {
     let t = parallelize(&s, vec![(1u64, 1.0f64), (2, 2.0), (1, 3.0)], 4).unwrap();
     assert_eq!(t.count().unwrap(), 2);
     let mut rows = t.collect().unwrap();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by_key(|r| r.0);
     assert_eq!(rows, vec![(1, 3.0), (2, 2.0)]);
     let v = parallelize_values(&s, vec!["a".to_string(), "b".to_string()], 2).unwrap();
     let mut rows = v.collect().unwrap();
@@ -190,7 +190,7 @@ fn row_ops() {
     assert_eq!(even.count().unwrap(), 5_000);
     let counts = t.map_reduce_partitions(BucketCount(4), SumF64).unwrap();
     let mut c = counts.collect().unwrap();
-    c.sort_by(|a, b| a.0.cmp(&b.0));
+    c.sort_by_key(|r| r.0);
     assert_eq!(c, vec![(0, 2500.0), (1, 2500.0), (2, 2500.0), (3, 2500.0)]);
     let per_part = t.apply_partitions(RowsInPart).unwrap();
     assert_eq!(
@@ -255,8 +255,8 @@ fn sampling_is_exact_and_deterministic() {
     assert_eq!(a.count().unwrap(), 123);
     let mut ra = a.collect().unwrap();
     let mut rb = t.sample(Sample::Num(123), 7).unwrap().collect().unwrap();
-    ra.sort_by(|x, y| x.0.cmp(&y.0));
-    rb.sort_by(|x, y| x.0.cmp(&y.0));
+    ra.sort_by_key(|r| r.0);
+    rb.sort_by_key(|r| r.0);
     assert_eq!(ra, rb);
     let f = t.sample(Sample::Fraction(0.1), 1).unwrap().count().unwrap();
     assert!((800..1200).contains(&f), "{f}");

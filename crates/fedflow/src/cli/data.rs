@@ -1,0 +1,198 @@
+//! `fedflow data …` and `fedflow table …`.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use fedflow_storage::{parse_upload_conf, require_table, StorageContext};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Upload a CSV as a table, from FATE's upload conf.
+    Upload {
+        /// Upload conf (file, head, partition, table_name, namespace, id_delimiter, drop, extend_sid).
+        #[arg(short = 'c', long = "conf")]
+        conf: PathBuf,
+        /// Replace the table if it exists (as FATE's --drop).
+        #[arg(long)]
+        drop: bool,
+    },
+    /// Write a table back as CSV (id column first, then the header's columns).
+    Download {
+        /// FATE's download conf (namespace, table_name, output_path, delimiter).
+        #[arg(short = 'c', long = "conf", conflicts_with_all = ["table_name", "namespace", "output_path"])]
+        conf: Option<PathBuf>,
+        /// Table name.
+        #[arg(short = 't', long = "table-name")]
+        table_name: Option<String>,
+        /// Namespace.
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Output CSV path.
+        #[arg(short = 'o', long = "output-path")]
+        output_path: Option<PathBuf>,
+        /// Field delimiter of the output.
+        #[arg(long, default_value = ",")]
+        delimiter: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TableCommand {
+    /// Count, partitions, schema and the first rows of a table.
+    Info {
+        /// Table name.
+        #[arg(short = 't', long = "table-name")]
+        table_name: String,
+        /// Namespace.
+        #[arg(short = 'n', long)]
+        namespace: String,
+        /// Rows to show.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+        /// Print FATE's table_info JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tables in the meta store.
+    List {
+        /// Only this namespace.
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
+    /// Delete a table (data and meta).
+    Delete {
+        /// Table name.
+        #[arg(short = 't', long = "table-name")]
+        table_name: String,
+        /// Namespace.
+        #[arg(short = 'n', long)]
+        namespace: String,
+    },
+}
+
+fn open(dir: &Path) -> Result<StorageContext> {
+    StorageContext::open_local(dir).with_context(|| format!("opening storage at {}", dir.display()))
+}
+
+pub fn run_data(cmd: DataCommand, dir: &Path) -> Result<()> {
+    match cmd {
+        DataCommand::Upload { conf, drop } => {
+            let v = super::job::read_json(&conf, "upload conf")?;
+            let base = conf.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut up = parse_upload_conf(&v, &base)?;
+            up.drop |= drop;
+            let ctx = open(dir)?;
+            let started = std::time::Instant::now();
+            let meta = ctx.upload(&up)?;
+            println!(
+                "uploaded {}.{}: {} rows, {} partitions, sid '{}', header '{}' in {:.3} s",
+                meta.namespace,
+                meta.name,
+                meta.count,
+                meta.partitions,
+                meta.schema.sid,
+                meta.schema.header,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        DataCommand::Download {
+            conf,
+            table_name,
+            namespace,
+            output_path,
+            delimiter,
+        } => {
+            let (name, ns, out, delim) = match conf {
+                Some(c) => {
+                    let v = super::job::read_json(&c, "download conf")?;
+                    let get = |k: &str| -> Result<String> {
+                        v.get(k)
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string)
+                            .with_context(|| {
+                                format!(
+                                    "download conf {}: field '{k}': missing (expected a string)",
+                                    c.display()
+                                )
+                            })
+                    };
+                    let d = v
+                        .get("delimiter")
+                        .and_then(|x| x.as_str())
+                        .unwrap_or(",")
+                        .to_string();
+                    (
+                        get("table_name")?,
+                        get("namespace")?,
+                        PathBuf::from(get("output_path")?),
+                        d,
+                    )
+                }
+                None => match (table_name, namespace, output_path) {
+                    (Some(t), Some(n), Some(o)) => (t, n, o, delimiter),
+                    _ => bail!("download: give -c CONF, or all of -t TABLE -n NAMESPACE -o OUTPUT"),
+                },
+            };
+            let n = open(dir)?.download(&ns, &name, &out, &delim)?;
+            println!("downloaded {ns}.{name}: {n} rows to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+pub fn run_table(cmd: TableCommand, dir: &Path) -> Result<()> {
+    let ctx = open(dir)?;
+    match cmd {
+        TableCommand::Info {
+            table_name,
+            namespace,
+            rows,
+            json,
+        } => {
+            let meta = require_table(ctx.meta.as_ref(), &namespace, &table_name)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "table_name": meta.name, "namespace": meta.namespace, "count": meta.count,
+                        "partition": meta.partitions, "schema": meta.schema, "engine": meta.engine,
+                        "origin": meta.origin, "address": meta.address,
+                    }))?
+                );
+                return Ok(());
+            }
+            println!("table      {}.{}", meta.namespace, meta.name);
+            println!("count      {}", meta.count);
+            println!("partitions {}", meta.partitions);
+            println!("engine     {}", meta.engine);
+            println!("sid        {}", meta.schema.sid);
+            println!("header     {}", meta.schema.header);
+            println!("origin     {}", meta.origin.as_str());
+            println!("first rows:");
+            for (k, v) in meta.part_of_data.iter().take(rows) {
+                println!("  {k}{}{v}", meta.id_delimiter);
+            }
+            Ok(())
+        }
+        TableCommand::List { namespace } => {
+            for m in ctx.meta.list_tables(namespace.as_deref())? {
+                println!(
+                    "{}.{}\t{} rows\t{} partitions",
+                    m.namespace, m.name, m.count, m.partitions
+                );
+            }
+            Ok(())
+        }
+        TableCommand::Delete {
+            table_name,
+            namespace,
+        } => {
+            if !ctx.delete_table(&namespace, &table_name)? {
+                bail!("table {namespace}.{table_name} does not exist");
+            }
+            println!("deleted {namespace}.{table_name}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `fedflow job …`.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use fedflow_core::Party;
+use fedflow_flow::{run_job, Dsl, JobConf, JobReport, RunOptions, TaskStatus};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Subcommand, Debug)]
+pub enum JobCommand {
+    /// Run a job here, without a server: every party in this process, or only
+    /// the ones given with --party (the others run the same command elsewhere
+    /// with the same --job-id).
+    Run {
+        /// Runtime conf (FATE v2, or v1 of FATE 1.5).
+        #[arg(short = 'c', long = "conf")]
+        conf: PathBuf,
+        /// DSL.
+        #[arg(short = 'd', long = "dsl")]
+        dsl: PathBuf,
+        /// Run only this party's tasks, as role:party_id (repeatable).
+        #[arg(long = "party")]
+        parties: Vec<String>,
+        /// Job id (parties in separate processes must share it).
+        #[arg(long)]
+        job_id: Option<String>,
+        /// Seconds a task waits for a peer (default: the job's timeout).
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Reads and parses a JSON file, naming it in errors.
+pub fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{what} {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{what} {}: not valid JSON", path.display()))
+}
+
+pub fn parse_party(s: &str) -> Result<Party> {
+    let (role, id) = s
+        .split_once(':')
+        .with_context(|| format!("--party '{s}': expected role:party_id, e.g. guest:9999"))?;
+    Ok(Party::new(
+        role.parse().with_context(|| format!("--party '{s}'"))?,
+        id.parse()
+            .with_context(|| format!("--party '{s}': party id must be a non-negative integer"))?,
+    ))
+}
+
+pub fn run(cmd: JobCommand, dir: &Path) -> Result<()> {
+    match cmd {
+        JobCommand::Run {
+            conf,
+            dsl,
+            parties,
+            job_id,
+            timeout,
+            json,
+        } => {
+            let conf_v = read_json(&conf, "conf")?;
+            let dsl_v = read_json(&dsl, "dsl")?;
+            let conf =
+                JobConf::parse(&conf_v).with_context(|| format!("conf {}", conf.display()))?;
+            let dsl = Dsl::parse(&dsl_v).with_context(|| format!("dsl {}", dsl.display()))?;
+            let only = if parties.is_empty() {
+                None
+            } else {
+                let ps = parties
+                    .iter()
+                    .map(|p| parse_party(p))
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some(p) = ps.iter().find(|p| !conf.roster.contains(**p)) {
+                    bail!(
+                        "--party {p}: not a party of this job (its roles: {})",
+                        conf.roster
+                            .all()
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                Some(ps)
+            };
+            let opts = RunOptions {
+                data_dir: dir.to_path_buf(),
+                job_id,
+                only,
+                timeout: timeout.map(Duration::from_secs),
+                memory_budget: None,
+            };
+            let report = run_job(&conf, &dsl, &opts)?;
+            print_report(&report, json);
+            if report.status != TaskStatus::Success {
+                bail!(
+                    "job {} failed: {}",
+                    report.job_id,
+                    report.first_error().unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn print_report(r: &JobReport, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        return;
+    }
+    println!(
+        "job {}: {} in {:.3} s",
+        r.job_id,
+        status(r.status),
+        r.elapsed_ms as f64 / 1000.0
+    );
+    for t in &r.tasks {
+        let mut line = format!(
+            "  {:<24} {:<8} {:<7} {:<9} {:>8.3} s",
+            t.component,
+            t.party.role,
+            t.party.party_id,
+            status(t.status),
+            t.elapsed_ms as f64 / 1000.0
+        );
+        if let Some(e) = &t.error {
+            line.push_str(&format!("  {e}"));
+        } else if let Some(obj) = t.summary.as_object() {
+            let kv: Vec<String> = obj.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !kv.is_empty() {
+                line.push_str(&format!("  {}", kv.join(" ")));
+            }
+        }
+        println!("{line}");
+    }
+}
+
+fn status(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Success => "success",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Canceled => "canceled",
+    }
+}

@@ -1,0 +1,87 @@
+//! Command-line definitions and dispatch.
+
+pub mod bench;
+pub mod data;
+pub mod job;
+pub mod toy;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// fedflow: federated learning that speaks FATE.
+#[derive(Parser, Debug)]
+#[command(name = "fedflow", version, about)]
+pub struct Cli {
+    /// Data directory (tables, meta store, federation mailboxes).
+    #[arg(long, global = true, env = "FEDFLOW_HOME")]
+    pub data_dir: Option<PathBuf>,
+    /// Log filter (tracing's syntax), e.g. `info`, `fedflow_flow=debug`.
+    #[arg(long, global = true, env = "FEDFLOW_LOG")]
+    pub log: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run FATE's toy job (secure_add_example) between a guest and a host.
+    Toy(toy::ToyArgs),
+    /// Jobs: run a FATE job conf + DSL.
+    #[command(subcommand)]
+    Job(job::JobCommand),
+    /// Data: upload and download tables.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Tables: info, list, delete.
+    #[command(subcommand)]
+    Table(data::TableCommand),
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// The data directory: `--data-dir`, `$FEDFLOW_HOME`, else `~/.fedflow`.
+pub fn data_dir(cli_dir: &Option<PathBuf>) -> PathBuf {
+    cli_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".fedflow")
+    })
+}
+
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Toy(_) | Command::Job(_) => "info",
+        _ => "warn",
+    };
+    let filter = cli.log.clone().unwrap_or_else(|| default.to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// An error chain as one line.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = data_dir(&cli.data_dir);
+    match cli.command {
+        Command::Toy(a) => toy::run(a, &dir),
+        Command::Job(c) => job::run(c, &dir),
+        Command::Data(c) => data::run_data(c, &dir),
+        Command::Table(c) => data::run_table(c, &dir),
+        Command::Bench(c) => bench::run(c, &dir),
+    }
+}
