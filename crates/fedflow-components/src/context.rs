@@ -1,8 +1,10 @@
 //! What a component sees of the world.
 
+use crate::io::{Dataset, Inputs, ModelData};
 use fedflow_computing::{ComputingError, Session};
 use fedflow_core::Party;
 use fedflow_federation::{Federation, FederationError, Roster};
+use fedflow_storage::{StorageContext, StorageError};
 use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,12 @@ pub enum ComponentError {
     /// A federation operation failed.
     #[error(transparent)]
     Federation(#[from] FederationError),
+    /// Reading or writing a stored table failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// An input the component needs is missing or malformed.
+    #[error("input: {0}")]
+    Input(String),
     /// The protocol's own check failed.
     #[error("{0}")]
     Failed(String),
@@ -86,13 +94,34 @@ pub struct TaskContext {
     pub federation: Arc<dyn Federation>,
     /// Where metrics go.
     pub tracker: Arc<dyn Tracker>,
+    /// Data and models from upstream components (DSL edges), or from the
+    /// model store for a predict job.
+    pub inputs: Inputs,
+    /// The party's table storage (for Reader and the like).
+    pub storage: Option<StorageContext>,
+    /// `train` or `predict`.
+    pub job_type: String,
 }
 
 /// What a task produced.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default)]
 pub struct ComponentOutput {
     /// A JSON summary (FATE's component summary).
     pub summary: serde_json::Value,
+    /// Output datasets, in the order of the DSL's `output.data` names.
+    pub data: Vec<Dataset>,
+    /// The trained (or passed-through) model, if any.
+    pub model: Option<ModelData>,
+}
+
+impl std::fmt::Debug for ComponentOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentOutput")
+            .field("summary", &self.summary)
+            .field("data", &self.data.len())
+            .field("model", &self.model.as_ref().map(|m| &m.module))
+            .finish()
+    }
 }
 
 /// Parses a component's parameters into its typed struct; errors name the

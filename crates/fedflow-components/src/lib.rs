@@ -6,11 +6,14 @@
 //! names an engine.
 
 mod context;
+pub mod io;
+pub mod reader;
 pub mod secure_add_example;
 
 pub use context::{
     parse_params, ComponentError, ComponentOutput, MemoryTracker, Metric, TaskContext, Tracker,
 };
+pub use io::{Dataset, Inputs, ModelData, Schema};
 
 /// A component: runs one task (this component, for one party).
 pub trait Component: Send + Sync {
@@ -21,11 +24,12 @@ pub trait Component: Send + Sync {
 }
 
 /// FATE module names this build implements.
-pub const MODULES: &[&str] = &["SecureAddExample"];
+pub const MODULES: &[&str] = &["Reader", "SecureAddExample"];
 
 /// The component for a FATE module name.
 pub fn component(module: &str) -> Option<Box<dyn Component>> {
     match module {
+        "Reader" => Some(Box::new(reader::Reader)),
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
         _ => None,
     }

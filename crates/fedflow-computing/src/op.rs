@@ -607,10 +607,7 @@ macro_rules! register_op {
 }
 
 /// Runs an op over an example input and returns its output, for round-trip tests.
-pub fn run_example(
-    op: &RawOp,
-    input: &[(Vec<u8>, Vec<u8>)],
-) -> Result<crate::RawRows, OpError> {
+pub fn run_example(op: &RawOp, input: &[(Vec<u8>, Vec<u8>)]) -> Result<crate::RawRows, OpError> {
     match op {
         RawOp::Partition(f) => {
             let mut b = RowBlockBuilder::new();

@@ -9,8 +9,10 @@
 
 pub mod conf;
 pub mod dsl;
+pub mod models;
 pub mod runner;
 
 pub use conf::{ComputingEngine, ConfError, JobConf, JobParameters};
 pub use dsl::Dsl;
+pub use models::ModelStore;
 pub use runner::{new_job_id, run_job, JobReport, RunOptions, TaskReport, TaskStatus};

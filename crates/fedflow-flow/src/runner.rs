@@ -4,13 +4,19 @@
 //! and the job ends `failed` with the first cause.
 
 use crate::conf::{err, ComputingEngine, ConfError, JobConf};
-use crate::dsl::Dsl;
-use fedflow_components::{component, ComponentError, MemoryTracker, Metric, TaskContext, MODULES};
+use crate::dsl::{ComponentDef, Dsl};
+use crate::models::ModelStore;
+use fedflow_components::{
+    component, ComponentError, ComponentOutput, Dataset, Inputs, MemoryTracker, Metric, ModelData,
+    TaskContext, MODULES,
+};
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_core::Party;
 use fedflow_federation::standalone::{StandaloneFederation, StandaloneFederationOptions};
 use fedflow_federation::Federation;
+use fedflow_storage::StorageContext;
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,6 +80,10 @@ pub struct JobReport {
     pub tasks: Vec<TaskReport>,
     /// Wall time.
     pub elapsed_ms: u128,
+    /// FATE's model id (`arbiter-10000#guest-9999#host-10000#model`).
+    pub model_id: String,
+    /// The model version (the training job's id).
+    pub model_version: String,
 }
 
 impl JobReport {
@@ -118,8 +128,21 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
             return Err(err(path, format!("no component '{cpn}' in the DSL")));
         }
     }
+    let uses_pipeline = dsl
+        .components
+        .iter()
+        .any(|c| c.model_inputs.iter().any(|m| m.starts_with("pipeline.")));
     for (p, idx) in conf.parties() {
         let jp = conf.job_parameters(p.role, idx)?;
+        if uses_pipeline
+            && (jp.model_id.as_deref().unwrap_or("").is_empty()
+                || jp.model_version.as_deref().unwrap_or("").is_empty())
+        {
+            return Err(err(
+                "job_parameters.common.model_id",
+                "missing: a DSL with pipeline.* model inputs (a predict job) needs model_id and model_version",
+            ));
+        }
         if jp.computing_engine()? == ComputingEngine::Spark {
             let field = if jp.computing_engine.is_some() {
                 "computing_engine"
@@ -133,6 +156,13 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
         }
     }
     Ok(())
+}
+
+/// What one party has produced so far in a job.
+#[derive(Default)]
+struct PartyState {
+    data: HashMap<String, Vec<Dataset>>,
+    models: HashMap<String, ModelData>,
 }
 
 /// Runs a job (all its parties, or the ones in `options.only`).
@@ -150,33 +180,38 @@ pub fn run_job(conf: &JobConf, dsl: &Dsl, options: &RunOptions) -> Result<JobRep
             "none of the parties to run is in the job's roles",
         ));
     }
+    let storage = StorageContext::open_local(&options.data_dir)
+        .map_err(|e| err("(data dir)", format!("{}: {e}", options.data_dir.display())))?;
+    let models = ModelStore::new(&options.data_dir);
+    let model_id = format!("{}#model", conf.model_id_prefix());
     let started = Instant::now();
+    let mut state: BTreeMap<Party, PartyState> = parties
+        .iter()
+        .map(|(p, _)| (*p, PartyState::default()))
+        .collect();
     let mut tasks = Vec::new();
     let mut failed = false;
     for def in &dsl.components {
         if failed {
             for (party, _) in &parties {
-                tasks.push(TaskReport {
-                    component: def.name.clone(),
-                    module: def.module.clone(),
-                    party: *party,
-                    status: TaskStatus::Canceled,
-                    elapsed_ms: 0,
-                    summary: serde_json::Value::Null,
-                    metrics: Vec::new(),
-                    error: None,
-                });
+                tasks.push(TaskReport::new(def, *party, TaskStatus::Canceled));
             }
             continue;
         }
         tracing::info!(job = %job_id, component = %def.name, "start component {}", def.module);
-        let reports: Vec<TaskReport> = std::thread::scope(|s| {
+        // Inputs are resolved before the tasks start, so a missing one fails cleanly.
+        let inputs: Vec<Result<Inputs, String>> = parties
+            .iter()
+            .map(|(p, idx)| resolve_inputs(conf, dsl, def, *p, *idx, &state[p], &models))
+            .collect();
+        let results: Vec<(TaskReport, Option<ComponentOutput>)> = std::thread::scope(|s| {
             let handles: Vec<_> = parties
                 .iter()
-                .map(|&(party, idx)| {
-                    let job_id = &job_id;
+                .zip(inputs)
+                .map(|(&(party, idx), inputs)| {
+                    let (job_id, storage) = (&job_id, &storage);
                     s.spawn(move || {
-                        run_task(conf, job_id, &def.name, &def.module, party, idx, options)
+                        run_task(conf, job_id, def, party, idx, inputs, storage, options)
                     })
                 })
                 .collect();
@@ -184,57 +219,144 @@ pub fn run_job(conf: &JobConf, dsl: &Dsl, options: &RunOptions) -> Result<JobRep
                 .into_iter()
                 .zip(&parties)
                 .map(|(h, (party, _))| {
-                    h.join().unwrap_or_else(|_| TaskReport {
-                        component: def.name.clone(),
-                        module: def.module.clone(),
-                        party: *party,
-                        status: TaskStatus::Failed,
-                        elapsed_ms: 0,
-                        summary: serde_json::Value::Null,
-                        metrics: Vec::new(),
-                        error: Some("task thread panicked".into()),
+                    h.join().unwrap_or_else(|_| {
+                        let mut r = TaskReport::new(def, *party, TaskStatus::Failed);
+                        r.error = Some("task thread panicked".into());
+                        (r, None)
                     })
                 })
                 .collect()
         });
-        failed = reports.iter().any(|r| r.status != TaskStatus::Success);
-        tasks.extend(reports);
+        for (report, output) in results {
+            failed |= report.status != TaskStatus::Success;
+            if let (Some(out), Some(st)) = (output, state.get_mut(&report.party)) {
+                st.data.insert(def.name.clone(), out.data);
+                if let Some(m) = out.model {
+                    st.models.insert(def.name.clone(), m);
+                }
+            }
+            tasks.push(report);
+        }
     }
     let status = if failed {
         TaskStatus::Failed
     } else {
         TaskStatus::Success
     };
+    if status == TaskStatus::Success {
+        for (party, st) in &state {
+            for (cpn, model) in &st.models {
+                models
+                    .save(&model_id, &job_id, *party, cpn, model)
+                    .map_err(|e| err("(model store)", e.to_string()))?;
+            }
+        }
+    }
     Ok(JobReport {
-        job_id,
+        job_id: job_id.clone(),
         status,
         tasks,
         elapsed_ms: started.elapsed().as_millis(),
+        model_id,
+        model_version: job_id,
     })
 }
 
+impl TaskReport {
+    fn new(def: &ComponentDef, party: Party, status: TaskStatus) -> Self {
+        TaskReport {
+            component: def.name.clone(),
+            module: def.module.clone(),
+            party,
+            status,
+            elapsed_ms: 0,
+            summary: serde_json::Value::Null,
+            metrics: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+/// The datasets and models a task gets, from upstream outputs or the model store.
+fn resolve_inputs(
+    conf: &JobConf,
+    dsl: &Dsl,
+    def: &ComponentDef,
+    party: Party,
+    idx: usize,
+    st: &PartyState,
+    models: &ModelStore,
+) -> Result<Inputs, String> {
+    let mut inputs = Inputs::default();
+    for (slot, refs) in &def.data_inputs {
+        let mut sets = Vec::new();
+        for r in refs {
+            let (up, out) = r
+                .split_once('.')
+                .ok_or_else(|| format!("input '{r}': expected 'component.output'"))?;
+            if up == "args" {
+                return Err(format!("input '{r}': v1 'args.*' inputs are not supported; read tables with a Reader component"));
+            }
+            let produced = st
+                .data
+                .get(up)
+                .ok_or_else(|| format!("input '{r}': component '{up}' has not run for {party}"))?;
+            // Outputs are positional, in the order the upstream DSL declares them.
+            let pos = dsl
+                .get(up)
+                .and_then(|d| d.data_outputs.iter().position(|o| o == out))
+                .unwrap_or(0);
+            if let Some(d) = produced.get(pos).or_else(|| produced.first()) {
+                sets.push(d.clone());
+            }
+        }
+        if !sets.is_empty() {
+            inputs.data.insert(slot.clone(), sets);
+        }
+    }
+    for r in &def.model_inputs {
+        if let Some(rest) = r.strip_prefix("pipeline.") {
+            let cpn = rest.split('.').next().unwrap_or(rest);
+            let jp = conf
+                .job_parameters(party.role, idx)
+                .map_err(|e| e.to_string())?;
+            let (id, ver) = (
+                jp.model_id.unwrap_or_default(),
+                jp.model_version.unwrap_or_default(),
+            );
+            match models.load(&id, &ver, party, cpn).map_err(|e| e.to_string())? {
+                Some(m) => inputs.models.push(m),
+                None if !models.exists(&id, &ver) => {
+                    return Err(format!("model {id} version {ver} not found (train it first, or check model_id/model_version)"))
+                }
+                None => {}
+            }
+        } else {
+            let up = r.split('.').next().unwrap_or(r);
+            if let Some(m) = st.models.get(up) {
+                inputs.models.push(m.clone());
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_task(
     conf: &JobConf,
     job_id: &str,
-    cpn: &str,
-    module: &str,
+    def: &ComponentDef,
     party: Party,
     idx: usize,
+    inputs: Result<Inputs, String>,
+    storage: &StorageContext,
     options: &RunOptions,
-) -> TaskReport {
+) -> (TaskReport, Option<ComponentOutput>) {
+    let cpn = def.name.as_str();
     let started = Instant::now();
     let tracker = Arc::new(MemoryTracker::default());
-    let mut report = TaskReport {
-        component: cpn.to_string(),
-        module: module.to_string(),
-        party,
-        status: TaskStatus::Failed,
-        elapsed_ms: 0,
-        summary: serde_json::Value::Null,
-        metrics: Vec::new(),
-        error: None,
-    };
-    let result = (|| -> Result<serde_json::Value, String> {
+    let mut report = TaskReport::new(def, party, TaskStatus::Failed);
+    let result = (|| -> Result<ComponentOutput, String> {
         let jp = conf
             .job_parameters(party.role, idx)
             .map_err(|e| e.to_string())?;
@@ -260,31 +382,36 @@ fn run_task(
             )
             .map_err(|e| e.to_string())?,
         );
-        let component = component(module).ok_or_else(|| format!("unknown module '{module}'"))?;
-        let ctx = TaskContext {
-            job_id: job_id.to_string(),
-            component_name: cpn.to_string(),
-            local: party,
-            roster: conf.roster.clone(),
-            params: conf.component_parameters(cpn, party.role, idx),
-            computing: Arc::new(computing),
-            federation: federation.clone(),
-            tracker: tracker.clone(),
-        };
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| component.run(&ctx)));
-        let outcome = match outcome {
-            Ok(Ok(out)) => Ok(out.summary),
-            Ok(Err(e)) => Err(describe(&e)),
-            Err(panic) => Err(format!(
-                "panicked: {}",
-                panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default()
-            )),
-        };
+        let outcome = (|| {
+            let inputs = inputs?;
+            let component =
+                component(&def.module).ok_or_else(|| format!("unknown module '{}'", def.module))?;
+            let ctx = TaskContext {
+                job_id: job_id.to_string(),
+                component_name: cpn.to_string(),
+                local: party,
+                roster: conf.roster.clone(),
+                params: conf.component_parameters(cpn, party.role, idx),
+                computing: Arc::new(computing),
+                federation: federation.clone(),
+                tracker: tracker.clone(),
+                inputs,
+                storage: Some(storage.clone()),
+                job_type: jp.job_type.clone(),
+            };
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| component.run(&ctx))) {
+                Ok(Ok(out)) => Ok(out),
+                Ok(Err(e)) => Err(describe(&e)),
+                Err(panic) => Err(format!(
+                    "panicked: {}",
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default()
+                )),
+            }
+        })();
         if let Err(e) = &outcome {
             federation.abort(e);
         }
@@ -294,17 +421,18 @@ fn run_task(
     report.elapsed_ms = started.elapsed().as_millis();
     report.metrics = tracker.metrics();
     match result {
-        Ok(summary) => {
+        Ok(out) => {
             report.status = TaskStatus::Success;
-            report.summary = summary;
+            report.summary = out.summary.clone();
             tracing::info!(job = %job_id, component = %cpn, %party, ms = report.elapsed_ms, "task success");
+            (report, Some(out))
         }
         Err(e) => {
             tracing::error!(job = %job_id, component = %cpn, %party, "task failed: {e}");
             report.error = Some(e);
+            (report, None)
         }
     }
-    report
 }
 
 fn describe(e: &ComponentError) -> String {
@@ -379,6 +507,63 @@ mod tests {
         let e = r.first_error().unwrap();
         assert!(
             e.contains("timed out") && e.contains("host_share") && e.contains("host:10000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reader_feeds_downstream_and_predict_needs_a_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = StorageContext::open_local(dir.path()).unwrap();
+        let csv = dir.path().join("t.csv");
+        std::fs::write(&csv, "id,y,x0\n1,0,0.5\n2,1,0.25\n").unwrap();
+        let up = fedflow_storage::parse_upload_conf(
+            &json!({"file": csv.to_str().unwrap(), "table_name": "t", "namespace": "ns", "partition": 2}),
+            dir.path(),
+        )
+        .unwrap();
+        ctx.upload(&up).unwrap();
+        let conf = JobConf::parse(&json!({
+            "dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+            "role": {"guest": [9999], "host": [10000]},
+            "component_parameters": {"role": {"guest": {"0": {"reader_0": {"table": {"name": "t", "namespace": "ns"}}}}}}
+        }))
+        .unwrap();
+        let dsl = Dsl::parse(&json!({"components": {"reader_0": {"module": "Reader", "output": {"data": ["data"]}}}})).unwrap();
+        let opts = RunOptions {
+            data_dir: dir.path().into(),
+            ..Default::default()
+        };
+        let r = run_job(&conf, &dsl, &opts).unwrap();
+        assert_eq!(r.status, TaskStatus::Success, "{:?}", r.first_error());
+        assert_eq!(r.model_id, "guest-9999#host-10000#model");
+        assert_eq!(
+            r.tasks
+                .iter()
+                .find(|t| t.party.role == fedflow_core::Role::Guest)
+                .unwrap()
+                .summary["count"],
+            2
+        );
+
+        let missing = JobConf::parse(&json!({
+            "dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+            "role": {"guest": [9999], "host": [10000]},
+            "component_parameters": {"role": {"guest": {"0": {"reader_0": {"table": {"name": "nope", "namespace": "ns"}}}}}}
+        }))
+        .unwrap();
+        let r = run_job(&missing, &dsl, &opts).unwrap();
+        assert_eq!(r.status, TaskStatus::Failed);
+        assert!(
+            r.first_error().unwrap().contains("ns.nope"),
+            "{:?}",
+            r.first_error()
+        );
+
+        let pdsl = Dsl::parse(&json!({"components": {"reader_0": {"module": "Reader", "input": {"model": ["pipeline.reader_0.model"]}}}})).unwrap();
+        let e = run_job(&conf, &pdsl, &opts).unwrap_err().to_string();
+        assert!(
+            e.starts_with("job_parameters.common.model_id: missing"),
             "{e}"
         );
     }

@@ -62,5 +62,6 @@ pub(super) fn run(
             "guest_sum": guest_sum,
             "host_sum": host_sum,
         }),
+        ..Default::default()
     })
 }

@@ -37,5 +37,6 @@ pub(super) fn run(
     tracing::info!("secure_add_host: sent host_sum {host_sum}");
     Ok(ComponentOutput {
         summary: serde_json::json!({ "host_sum": host_sum }),
+        ..Default::default()
     })
 }

@@ -27,6 +27,9 @@ fn ctx(base: &std::path::Path, local: Party, params: serde_json::Value) -> TaskC
             .unwrap(),
         ),
         tracker: Arc::new(MemoryTracker::default()),
+        inputs: Default::default(),
+        storage: None,
+        job_type: "train".into(),
     }
 }
 

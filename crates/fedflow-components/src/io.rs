@@ -1,0 +1,74 @@
+//! What flows along the DSL's edges: datasets (a table plus FATE's schema) and models.
+
+use fedflow_computing::Table;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// FATE's table schema: id column name, feature header, label name, and more.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// The id column's name.
+    #[serde(default)]
+    pub sid: String,
+    /// Column names of the values (after the id; raw tables include the label).
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// The label column, once DataTransform has split it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_name: Option<String>,
+    /// Anything else a component records (match id name, anonymous header…).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A table with its schema, as components hand them to each other.
+#[derive(Clone)]
+pub struct Dataset {
+    /// The rows (key and value types depend on the producer: Reader gives
+    /// `String` ids and raw `String` values).
+    pub table: Arc<dyn Table>,
+    /// The schema.
+    pub schema: Schema,
+}
+
+/// A component's model: FATE's Meta and Param, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelData {
+    /// The module that made it (`HeteroLR`).
+    pub module: String,
+    /// Settings the model was trained with (FATE's `*Meta`).
+    pub meta: serde_json::Value,
+    /// The learned parameters (FATE's `*Param`).
+    pub param: serde_json::Value,
+}
+
+/// A task's inputs: datasets by DSL slot (`data`, `train_data`,
+/// `validate_data`, `test_data`), and models.
+#[derive(Clone, Default)]
+pub struct Inputs {
+    /// Datasets by slot, in the DSL's order.
+    pub data: BTreeMap<String, Vec<Dataset>>,
+    /// Models (from an upstream component or, in predict jobs, the model store).
+    pub models: Vec<ModelData>,
+}
+
+impl Inputs {
+    /// The first dataset of a slot.
+    pub fn first(&self, slot: &str) -> Option<&Dataset> {
+        self.data.get(slot).and_then(|v| v.first())
+    }
+
+    /// The first dataset of the first slot that has one, in FATE's order of
+    /// preference (`data`, `train_data`, `test_data`, `validate_data`).
+    pub fn any(&self) -> Option<&Dataset> {
+        ["data", "train_data", "test_data", "validate_data"]
+            .iter()
+            .find_map(|s| self.first(s))
+    }
+
+    /// The model of a module, if one came in.
+    pub fn model(&self, module: &str) -> Option<&ModelData> {
+        self.models.iter().find(|m| m.module == module)
+    }
+}

@@ -1,0 +1,80 @@
+//! `Reader`: FATE Flow's component that turns a stored table into the job's
+//! first dataset. Parameter: `table: {name, namespace}`.
+
+use crate::{
+    parse_params, Component, ComponentError, ComponentOutput, Dataset, Schema, TaskContext,
+};
+use serde::Deserialize;
+
+/// Reader's parameters.
+#[derive(Debug, Deserialize)]
+pub struct ReaderParam {
+    /// The table to read.
+    pub table: TableRef,
+}
+
+/// A stored table's name.
+#[derive(Debug, Deserialize)]
+pub struct TableRef {
+    /// Table name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+}
+
+/// The component.
+pub struct Reader;
+
+impl Component for Reader {
+    fn module(&self) -> &'static str {
+        "Reader"
+    }
+
+    fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
+        // FATE runs Reader on every role; a role without a table (the arbiter) reads nothing.
+        if ctx.params.get("table").is_none() {
+            return Ok(ComponentOutput::default());
+        }
+        let p: ReaderParam = parse_params(&ctx.component_name, &ctx.params)?;
+        let storage = ctx
+            .storage
+            .as_ref()
+            .ok_or_else(|| ComponentError::Input("Reader needs table storage".into()))?;
+        let meta = fedflow_storage::require_table(
+            storage.meta.as_ref(),
+            &p.table.namespace,
+            &p.table.name,
+        )?;
+        let blocks = fedflow_storage::upload::read_checked(&meta, storage.storage.as_ref())?;
+        let table = ctx.computing.load_blocks(blocks)?;
+        let header = if meta.schema.header.is_empty() {
+            Vec::new()
+        } else {
+            meta.schema
+                .header
+                .split(meta.id_delimiter.as_str())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut extra = serde_json::Map::new();
+        extra.insert("id_delimiter".into(), meta.id_delimiter.clone().into());
+        let schema = Schema {
+            sid: meta.schema.sid.clone(),
+            header,
+            label_name: None,
+            extra,
+        };
+        tracing::info!(
+            "reader: {}.{}: {} rows, {} partitions",
+            meta.namespace,
+            meta.name,
+            meta.count,
+            meta.partitions
+        );
+        Ok(ComponentOutput {
+            summary: serde_json::json!({"table": format!("{}.{}", meta.namespace, meta.name), "count": meta.count}),
+            data: vec![Dataset { table, schema }],
+            model: None,
+        })
+    }
+}
