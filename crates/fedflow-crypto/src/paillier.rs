@@ -279,6 +279,24 @@ impl PublicKey {
         self.djn();
     }
 
+    /// Build the DJN table with custom parameters (window bits, α bits);
+    /// returns `false` if a table already exists. E.g. `α = ⌈bits/2⌉` for
+    /// DJN's original parameter choice, whose hiding reduces to factoring
+    /// (Håstad–Schrift–Shamir) at twice the cost of the default 256 bits.
+    pub fn precompute_djn_with(&self, window_bits: u32, alpha_bits: u32) -> Result<bool> {
+        if !(1..=16).contains(&window_bits) || alpha_bits < 128 {
+            return Err(CryptoError::Invalid(format!(
+                "DJN window must be 1..=16 bits and alpha >= 128 bits (got {window_bits}, {alpha_bits})"
+            )));
+        }
+        let mut built = false;
+        self.inner.djn.get_or_init(|| {
+            built = true;
+            DjnTable::build(&self.inner.n, &self.inner.n2, window_bits, alpha_bits)
+        });
+        Ok(built)
+    }
+
     fn djn(&self) -> &DjnTable {
         self.inner.djn.get_or_init(|| {
             DjnTable::build(

@@ -292,3 +292,16 @@ fn key_sizes() {
     let c = pk.encrypt(0.1).expect("enc");
     assert!(rel_close(sk.decrypt(&c).expect("dec"), 0.1));
 }
+
+#[test]
+fn djn_custom_parameters() {
+    let (pk, sk) = PaillierKeypair::generate_with_rng(512, &mut ChaCha20Rng::seed_from_u64(3))
+        .expect("keygen");
+    assert!(pk.precompute_djn_with(0, 256).is_err());
+    assert!(pk.precompute_djn_with(6, 256).expect("build"));
+    assert!(!pk.precompute_djn_with(8, 256).expect("already built"));
+    for x in [0.0, -1.5, 2.25e10] {
+        let c = pk.encrypt(x).expect("enc");
+        assert!(rel_close(sk.decrypt(&c).expect("dec"), x));
+    }
+}
