@@ -1,0 +1,85 @@
+//! ECDH PSI over ristretto255 (curve25519-dalek).
+
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use rand::rngs::OsRng;
+use rand::{CryptoRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use sha2::{Digest, Sha512};
+
+use crate::error::{CryptoError, Result};
+
+const DOMAIN: &[u8] = b"fedflow-psi-ecdh-ristretto255-v1";
+
+/// One party's secret exponent for ECDH PSI. `blind` maps ids to
+/// `k·H(id)`; `reblind` maps a peer's `k'·H(id)` to `k·k'·H(id)`. Because
+/// scalar multiplication commutes, both parties obtain identical 32-byte tags
+/// for common ids.
+#[derive(Clone)]
+pub struct EcdhPsi {
+    key: Scalar,
+}
+
+impl std::fmt::Debug for EcdhPsi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EcdhPsi(..)")
+    }
+}
+
+/// Hash an id to a ristretto255 point (SHA-512 + two Elligator maps).
+pub fn hash_to_group(id: &[u8]) -> RistrettoPoint {
+    let mut h = Sha512::new();
+    h.update(DOMAIN);
+    h.update((id.len() as u64).to_le_bytes());
+    h.update(id);
+    RistrettoPoint::from_hash(h)
+}
+
+impl EcdhPsi {
+    /// A fresh random key from the OS RNG.
+    pub fn random() -> Self {
+        Self::new(&mut OsRng)
+    }
+
+    /// A key drawn from a caller-supplied CSPRNG.
+    pub fn new<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut wide = [0u8; 64];
+        rng.fill_bytes(&mut wide);
+        let mut key = Scalar::from_bytes_mod_order_wide(&wide);
+        if key == Scalar::ZERO {
+            key = Scalar::ONE;
+        }
+        EcdhPsi { key }
+    }
+
+    /// A deterministic key from a 32-byte seed (tests, reproducible runs).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self::new(&mut ChaCha20Rng::from_seed(seed))
+    }
+
+    /// `k·H(id)` for one id.
+    pub fn blind_one(&self, id: &[u8]) -> [u8; 32] {
+        (hash_to_group(id) * self.key).compress().to_bytes()
+    }
+
+    /// `k·H(id)` for each id, in parallel.
+    pub fn blind<T: AsRef<[u8]> + Sync>(&self, ids: &[T]) -> Vec<[u8; 32]> {
+        ids.par_iter()
+            .map(|id| self.blind_one(id.as_ref()))
+            .collect()
+    }
+
+    /// `k·P` for one peer-blinded point.
+    pub fn reblind_one(&self, p: &[u8; 32]) -> Result<[u8; 32]> {
+        let point = CompressedRistretto(*p)
+            .decompress()
+            .ok_or_else(|| CryptoError::Invalid("not a ristretto255 point".into()))?;
+        Ok((point * self.key).compress().to_bytes())
+    }
+
+    /// `k·P` for each peer-blinded point, in parallel.
+    pub fn reblind(&self, points: &[[u8; 32]]) -> Result<Vec<[u8; 32]>> {
+        points.par_iter().map(|p| self.reblind_one(p)).collect()
+    }
+}
