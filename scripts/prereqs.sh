@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
-command -v m4 >/dev/null 2>&1 || need_apt+=(m4)          # GMP's build (fedflow-crypto)
+# GMP for fedflow-crypto's big-integer backend (rug with Debian's system GMP).
+[ -e /usr/include/gmp.h ] || [ -e "/usr/include/$(uname -m)-linux-gnu/gmp.h" ] || need_apt+=(libgmp-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prereqs: installing ${need_apt[*]}" >&2
