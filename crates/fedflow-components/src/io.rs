@@ -72,3 +72,44 @@ impl Inputs {
         self.models.iter().find(|m| m.module == module)
     }
 }
+
+/// One sample after DataTransform: FATE's `Instance`. Tables of instances are
+/// `TypedTable<String, Instance>`, keyed by the sample id; the schema's
+/// `header` names the features and `label_name` the label column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Dense feature values, in `header` order (missing values as NaN unless filled).
+    pub features: Vec<f64>,
+    /// The label (guest with `with_label`), else `None`.
+    pub label: Option<f64>,
+    /// Sample weight (1.0 unless a weight column is given).
+    pub weight: f64,
+}
+
+/// A model's output row, FATE's `[label, predict_result, predict_score,
+/// predict_detail]` plus its `type` (train / validate / test). Tables of
+/// predictions are `TypedTable<String, Prediction>` keyed by sample id; the
+/// schema's header is `["label", "predict_result", "predict_score",
+/// "predict_detail", "type"]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// True label (NaN when unknown).
+    pub label: f64,
+    /// Predicted class (classification) or value (regression).
+    pub predict_result: f64,
+    /// Score of the positive class / the regression value / the top class's probability.
+    pub predict_score: f64,
+    /// Per-class scores as FATE prints them (`{"0": 0.1, "1": 0.9}`), JSON text.
+    pub predict_detail: String,
+    /// `train`, `validate` or `test`.
+    pub kind: String,
+}
+
+/// The header of prediction tables.
+pub const PREDICTION_HEADER: [&str; 5] = [
+    "label",
+    "predict_result",
+    "predict_score",
+    "predict_detail",
+    "type",
+];
