@@ -86,6 +86,9 @@ pub enum StorageError {
     /// The meta store database failed.
     #[error("meta store: {0}")]
     Meta(String),
+    /// A row with the same unique key exists.
+    #[error("meta store: duplicate key: {0}")]
+    DuplicateKey(String),
     /// Stored data is inconsistent (for example a meta row with bad JSON).
     #[error("corrupt {what}: {reason}")]
     Corrupt {
@@ -110,6 +113,13 @@ impl StorageError {
             field: field.to_string(),
             reason: reason.into(),
         }
+    }
+}
+
+impl StorageError {
+    /// True for a unique-key violation.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, StorageError::DuplicateKey(_))
     }
 }
 

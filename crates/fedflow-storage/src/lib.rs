@@ -11,12 +11,14 @@
 #![warn(missing_docs)]
 
 pub mod conf;
+pub mod db;
 pub mod error;
 pub mod meta;
 pub mod table;
 pub mod upload;
 
 pub use conf::{parse_upload_conf, UploadConf};
+pub use db::{open_db, Dialect, SqlDb, SqlRow, SqlValue};
 pub use error::{Result, StorageError};
 pub use meta::{MetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
 pub use table::{LocalStorage, StageWriter, StagedTable, StoreAddress, TableStorage};
