@@ -11,6 +11,7 @@ pub mod conf;
 pub mod dsl;
 pub mod models;
 pub mod runner;
+pub mod store;
 
 pub use conf::{ComputingEngine, ConfError, JobConf, JobParameters};
 pub use dsl::Dsl;
