@@ -2,8 +2,9 @@
 //!
 //! * [`TableStorage`]: the storage-engine plug-in point; [`LocalStorage`] keeps
 //!   tables as directories of memory-mappable partition files.
-//! * [`MetaStore`]: FATE's `t_storage_table_meta`; [`SqliteMetaStore`] is the
-//!   embedded default.
+//! * [`MetaStore`]: FATE's `t_storage_table_meta`, on SQLite (the embedded
+//!   default, [`SqliteMetaStore`]) or MySQL/MariaDB ([`SqlMetaStore`] over the
+//!   [`db`] layer).
 //! * [`upload()`] / [`download()`]: CSV ⇄ table, as FATE's Upload and Download
 //!   components, driven by FATE's upload conf ([`parse_upload_conf`]).
 //! * [`StorageContext`]: a storage engine and a meta store together.
@@ -12,6 +13,8 @@
 
 pub mod conf;
 pub mod db;
+#[cfg(feature = "mysql")]
+pub mod db_mysql;
 pub mod error;
 pub mod meta;
 pub mod table;
@@ -20,7 +23,7 @@ pub mod upload;
 pub use conf::{parse_upload_conf, UploadConf};
 pub use db::{open_db, Dialect, SqlDb, SqlRow, SqlValue};
 pub use error::{Result, StorageError};
-pub use meta::{MetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
+pub use meta::{MetaStore, SqlMetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
 pub use table::{LocalStorage, StageWriter, StagedTable, StoreAddress, TableStorage};
 pub use upload::{
     download, read_checked, require_table, upload, upload_buffered, UPLOAD_BUFFER_BYTES,
@@ -50,13 +53,26 @@ impl std::fmt::Debug for StorageContext {
 impl StorageContext {
     /// Local storage under `root` (`<root>/tables/…`) with a SQLite meta store
     /// at `<root>/meta.sqlite`; creates the directories and the database.
+    /// Same as `open(root, None)`.
     pub fn open_local(root: &Path) -> Result<StorageContext> {
+        Self::open(root, None)
+    }
+
+    /// Local storage under `root` (`<root>/tables/…`) with the meta store at
+    /// `meta_url` (see [`open_db`]: `sqlite:PATH`, a path, or
+    /// `mysql://user[:password]@host[:port]/database`), or at
+    /// `<root>/meta.sqlite` when `None`. Creates the directories, the
+    /// database and the meta table.
+    pub fn open(root: &Path, meta_url: Option<&str>) -> Result<StorageContext> {
         let tables = root.join("tables");
         std::fs::create_dir_all(&tables).map_err(|e| StorageError::io("create dir", &tables, e))?;
-        let meta = SqliteMetaStore::open(&root.join(META_FILE))?;
+        let meta: Arc<dyn MetaStore> = match meta_url {
+            None => Arc::new(SqliteMetaStore::open(&root.join(META_FILE))?),
+            Some(url) => Arc::new(SqlMetaStore::open_url(url)?),
+        };
         Ok(StorageContext {
             storage: Arc::new(LocalStorage::new(root)),
-            meta: Arc::new(meta),
+            meta,
         })
     }
 
@@ -96,5 +112,7 @@ impl StorageContext {
     }
 }
 
+#[cfg(test)]
+mod testutil;
 #[cfg(test)]
 mod upload_tests;

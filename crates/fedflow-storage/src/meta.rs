@@ -1,13 +1,14 @@
 //! The table meta store: FATE's `t_storage_table_meta`, behind the
-//! [`MetaStore`] trait, with a SQLite implementation ([`SqliteMetaStore`]).
+//! [`MetaStore`] trait, implemented once over the portable SQL layer
+//! ([`SqlMetaStore`], SQLite or MySQL/MariaDB) with [`SqliteMetaStore`] as the
+//! embedded default.
 
+use crate::db::{open_db, Dialect, SqlDb, SqlRow, SqlValue, SqliteDb};
 use crate::error::{Result, StorageError};
 use crate::table::StoreAddress;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::Arc;
 
 /// How a table came to be (FATE's `origin` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +114,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Where table metadata is kept. SQLite now; MySQL/PostgreSQL later.
+/// Where table metadata is kept: [`SqlMetaStore`] on SQLite or MySQL/MariaDB.
 pub trait MetaStore: Send + Sync {
     /// Inserts a meta row; fails with [`StorageError::TableExists`] if one exists.
     fn create_table_meta(&self, meta: &TableMeta) -> Result<()>;
@@ -129,10 +130,120 @@ pub trait MetaStore: Send + Sync {
     fn update_table_meta(&self, meta: &TableMeta) -> Result<()>;
 }
 
+/// [`MetaStore`] over the portable SQL layer ([`SqlDb`]): the same table and
+/// the same behaviour on SQLite and on MySQL/MariaDB. Columns carry FATE's
+/// `f_` prefix (which also keeps clear of reserved words such as `schema`).
+#[derive(Clone)]
+pub struct SqlMetaStore {
+    db: Arc<dyn SqlDb>,
+}
+
+impl std::fmt::Debug for SqlMetaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqlMetaStore({})", self.db.describe())
+    }
+}
+
+/// The meta table, in portable DDL.
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS t_storage_table_meta (
+    f_name VARCHAR(191) NOT NULL,
+    f_namespace VARCHAR(191) NOT NULL,
+    f_address LONGTEXT NOT NULL,
+    f_engine VARCHAR(64) NOT NULL,
+    f_store_type VARCHAR(64) NOT NULL,
+    f_options LONGTEXT NOT NULL,
+    f_partitions BIGINT NOT NULL,
+    f_id_delimiter VARCHAR(64) NOT NULL,
+    f_in_serialized BIGINT NOT NULL,
+    f_have_head BIGINT NOT NULL,
+    f_extend_sid BIGINT NOT NULL,
+    f_auto_increasing_sid BIGINT NOT NULL,
+    f_count BIGINT NOT NULL,
+    f_origin VARCHAR(64) NOT NULL,
+    f_disable BIGINT NOT NULL,
+    f_description LONGTEXT NOT NULL,
+    f_schema LONGTEXT NOT NULL,
+    f_part_of_data LONGTEXT NOT NULL,
+    f_create_time BIGINT NOT NULL,
+    f_update_time BIGINT NOT NULL,
+    PRIMARY KEY (f_name, f_namespace)
+)";
+
+const COLUMNS: &str = "f_name, f_namespace, f_address, f_engine, f_store_type, f_options, \
+    f_partitions, f_id_delimiter, f_in_serialized, f_have_head, f_extend_sid, \
+    f_auto_increasing_sid, f_count, f_origin, f_disable, f_description, f_schema, \
+    f_part_of_data, f_create_time, f_update_time";
+
+/// Columns of the first SQLite layout (no `f_` prefix), same order.
+const LEGACY_COLUMNS: &str = "name, namespace, address, engine, store_type, options, partitions, \
+    id_delimiter, in_serialized, have_head, extend_sid, auto_increasing_sid, count, origin, \
+    disable, description, schema, part_of_data, create_time, update_time";
+
+impl SqlMetaStore {
+    /// A meta store on `db`; creates `t_storage_table_meta` if missing (and
+    /// on SQLite converts a table of the first, unprefixed layout).
+    pub fn new(db: Arc<dyn SqlDb>) -> Result<Self> {
+        if db.dialect() == Dialect::Sqlite {
+            migrate_legacy_sqlite(db.as_ref())?;
+        }
+        db.execute(CREATE_TABLE, &[])?;
+        tracing::debug!(db = %db.describe(), "opened meta store");
+        Ok(SqlMetaStore { db })
+    }
+
+    /// Opens the database at `url` (see [`crate::db::open_db`]) and a meta
+    /// store on it.
+    pub fn open_url(url: &str) -> Result<Self> {
+        Self::new(open_db(url)?)
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Arc<dyn SqlDb> {
+        &self.db
+    }
+
+    fn select(&self, filter: &str, params: &[SqlValue]) -> Result<Vec<TableMeta>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM t_storage_table_meta {filter} ORDER BY f_namespace, f_name"
+        );
+        self.db
+            .query(&sql, params)?
+            .iter()
+            .map(row_to_meta)
+            .collect()
+    }
+}
+
+/// Renames a first-layout SQLite table (columns without `f_`) to the
+/// current layout, keeping its rows.
+fn migrate_legacy_sqlite(db: &dyn SqlDb) -> Result<()> {
+    let cols = db.query(
+        "SELECT name FROM pragma_table_info('t_storage_table_meta')",
+        &[],
+    )?;
+    let legacy = cols.iter().any(|r| r.text(0).is_ok_and(|c| c == "name"));
+    if !legacy {
+        return Ok(());
+    }
+    tracing::info!(db = %db.describe(), "converting t_storage_table_meta to f_ columns");
+    let stmt = |s: String| (s, Vec::new());
+    db.execute_batch(&[
+        stmt("ALTER TABLE t_storage_table_meta RENAME TO t_storage_table_meta_legacy".into()),
+        stmt(CREATE_TABLE.into()),
+        stmt(format!(
+            "INSERT INTO t_storage_table_meta ({COLUMNS}) \
+             SELECT {LEGACY_COLUMNS} FROM t_storage_table_meta_legacy"
+        )),
+        stmt("DROP TABLE t_storage_table_meta_legacy".into()),
+    ])
+}
+
 /// [`MetaStore`] on a SQLite file (WAL mode, busy timeout), safe to share
-/// between threads and between processes.
+/// between threads and between processes: [`SqlMetaStore`] over
+/// [`SqliteDb`].
+#[derive(Clone)]
 pub struct SqliteMetaStore {
-    conn: Mutex<Connection>,
+    inner: SqlMetaStore,
     path: PathBuf,
 }
 
@@ -142,57 +253,12 @@ impl std::fmt::Debug for SqliteMetaStore {
     }
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS t_storage_table_meta (
-    name TEXT NOT NULL,
-    namespace TEXT NOT NULL,
-    address TEXT NOT NULL,
-    engine TEXT NOT NULL,
-    store_type TEXT NOT NULL,
-    options TEXT NOT NULL,
-    partitions INTEGER NOT NULL,
-    id_delimiter TEXT NOT NULL,
-    in_serialized INTEGER NOT NULL,
-    have_head INTEGER NOT NULL,
-    extend_sid INTEGER NOT NULL,
-    auto_increasing_sid INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    origin TEXT NOT NULL,
-    disable INTEGER NOT NULL,
-    description TEXT NOT NULL,
-    schema TEXT NOT NULL,
-    part_of_data TEXT NOT NULL,
-    create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL,
-    PRIMARY KEY (name, namespace)
-);
-";
-
-const COLUMNS: &str = "name, namespace, address, engine, store_type, options, partitions, \
-    id_delimiter, in_serialized, have_head, extend_sid, auto_increasing_sid, count, origin, \
-    disable, description, schema, part_of_data, create_time, update_time";
-
 impl SqliteMetaStore {
     /// Opens (creating if needed) the meta database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StorageError::io("create dir", dir, e))?;
-            }
-        }
-        let conn = Connection::open(path)
-            .map_err(|e| StorageError::Meta(format!("open {}: {e}", path.display())))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        // WAL lets readers proceed while another process writes.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(path = %path.display(), mode, "SQLite meta store is not in WAL mode");
-        }
-        conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
-        conn.execute_batch(SCHEMA)?;
-        tracing::debug!(path = %path.display(), "opened SQLite meta store");
+        let db: Arc<dyn SqlDb> = Arc::new(SqliteDb::open(path)?);
         Ok(SqliteMetaStore {
-            conn: Mutex::new(conn),
+            inner: SqlMetaStore::new(db)?,
             path: path.to_path_buf(),
         })
     }
@@ -202,248 +268,178 @@ impl SqliteMetaStore {
         &self.path
     }
 
-    fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| StorageError::Meta("connection lock poisoned".into()))?;
-        f(&conn)
+    /// The engine-independent store.
+    pub fn into_inner(self) -> SqlMetaStore {
+        self.inner
     }
 }
 
-struct Encoded {
-    address: String,
-    options: String,
-    schema: String,
-    part_of_data: String,
+impl MetaStore for SqliteMetaStore {
+    fn create_table_meta(&self, meta: &TableMeta) -> Result<()> {
+        self.inner.create_table_meta(meta)
+    }
+    fn get_table_meta(&self, namespace: &str, name: &str) -> Result<Option<TableMeta>> {
+        self.inner.get_table_meta(namespace, name)
+    }
+    fn delete_table_meta(&self, namespace: &str, name: &str) -> Result<bool> {
+        self.inner.delete_table_meta(namespace, name)
+    }
+    fn list_tables(&self, namespace: Option<&str>) -> Result<Vec<TableMeta>> {
+        self.inner.list_tables(namespace)
+    }
+    fn update_table_meta(&self, meta: &TableMeta) -> Result<()> {
+        self.inner.update_table_meta(meta)
+    }
 }
 
-fn encode_meta(meta: &TableMeta) -> Result<Encoded> {
+/// The values of a meta row in [`COLUMNS`] order (`update_time` given).
+fn meta_values(meta: &TableMeta, update_time: i64) -> Result<Vec<SqlValue>> {
     let json = |what: &str, r: serde_json::Result<String>| {
-        r.map_err(|e| {
+        r.map(SqlValue::Text).map_err(|e| {
             StorageError::Meta(format!(
                 "encode {what} of {}.{}: {e}",
                 meta.namespace, meta.name
             ))
         })
     };
-    Ok(Encoded {
-        address: json("address", serde_json::to_string(&meta.address))?,
-        options: json("options", serde_json::to_string(&meta.options))?,
-        schema: json("schema", serde_json::to_string(&meta.schema))?,
-        part_of_data: json("part_of_data", serde_json::to_string(&meta.part_of_data))?,
-    })
+    Ok(vec![
+        (&meta.name).into(),
+        (&meta.namespace).into(),
+        json("address", serde_json::to_string(&meta.address))?,
+        (&meta.engine).into(),
+        (&meta.store_type).into(),
+        json("options", serde_json::to_string(&meta.options))?,
+        meta.partitions.into(),
+        (&meta.id_delimiter).into(),
+        meta.in_serialized.into(),
+        meta.have_head.into(),
+        meta.extend_sid.into(),
+        meta.auto_increasing_sid.into(),
+        SqlValue::Int(meta.count as i64),
+        meta.origin.as_str().into(),
+        meta.disable.into(),
+        (&meta.description).into(),
+        json("schema", serde_json::to_string(&meta.schema))?,
+        json("part_of_data", serde_json::to_string(&meta.part_of_data))?,
+        meta.create_time.into(),
+        update_time.into(),
+    ])
 }
 
-fn row_to_meta(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TableMeta>> {
-    let name: String = row.get(0)?;
-    let namespace: String = row.get(1)?;
-    let address: String = row.get(2)?;
-    let options: String = row.get(5)?;
-    let origin: String = row.get(13)?;
-    let schema: String = row.get(16)?;
-    let part_of_data: String = row.get(17)?;
-    let partitions: i64 = row.get(6)?;
-    let count: i64 = row.get(12)?;
-    let engine: String = row.get(3)?;
-    let store_type: String = row.get(4)?;
-    let id_delimiter: String = row.get(7)?;
-    let flags: [bool; 5] = [
-        row.get(8)?,
-        row.get(9)?,
-        row.get(10)?,
-        row.get(11)?,
-        row.get(14)?,
-    ];
-    let description: String = row.get(15)?;
-    let create_time: i64 = row.get(18)?;
-    let update_time: i64 = row.get(19)?;
+fn row_to_meta(row: &SqlRow) -> Result<TableMeta> {
+    let name = row.text(0)?;
+    let namespace = row.text(1)?;
     let corrupt = |col: &str, reason: String| StorageError::Corrupt {
         what: format!("meta of {namespace}.{name}, column {col}"),
         reason,
     };
-    Ok((|| {
-        Ok(TableMeta {
-            address: serde_json::from_str(&address)
-                .map_err(|e| corrupt("address", e.to_string()))?,
-            options: serde_json::from_str(&options)
-                .map_err(|e| corrupt("options", e.to_string()))?,
-            schema: serde_json::from_str(&schema).map_err(|e| corrupt("schema", e.to_string()))?,
-            part_of_data: serde_json::from_str(&part_of_data)
-                .map_err(|e| corrupt("part_of_data", e.to_string()))?,
-            origin: TableOrigin::parse(&origin)
-                .ok_or_else(|| corrupt("origin", format!("unknown origin '{origin}'")))?,
-            partitions: u32::try_from(partitions)
-                .map_err(|_| corrupt("partitions", partitions.to_string()))?,
-            count: u64::try_from(count).map_err(|_| corrupt("count", count.to_string()))?,
-            name: name.clone(),
-            namespace: namespace.clone(),
-            engine,
-            store_type,
-            id_delimiter,
-            in_serialized: flags[0],
-            have_head: flags[1],
-            extend_sid: flags[2],
-            auto_increasing_sid: flags[3],
-            disable: flags[4],
-            description,
-            create_time,
-            update_time,
-        })
-    })())
+    fn json<T: serde::de::DeserializeOwned>(
+        row: &SqlRow,
+        i: usize,
+        col: &str,
+        corrupt: &dyn Fn(&str, String) -> StorageError,
+    ) -> Result<T> {
+        serde_json::from_str(&row.text(i)?).map_err(|e| corrupt(col, e.to_string()))
+    }
+    let origin = row.text(13)?;
+    let partitions = row.i64(6)?;
+    let count = row.i64(12)?;
+    Ok(TableMeta {
+        address: json(row, 2, "f_address", &corrupt)?,
+        engine: row.text(3)?,
+        store_type: row.text(4)?,
+        options: json(row, 5, "f_options", &corrupt)?,
+        partitions: u32::try_from(partitions)
+            .map_err(|_| corrupt("f_partitions", partitions.to_string()))?,
+        id_delimiter: row.text(7)?,
+        in_serialized: row.bool(8)?,
+        have_head: row.bool(9)?,
+        extend_sid: row.bool(10)?,
+        auto_increasing_sid: row.bool(11)?,
+        count: u64::try_from(count).map_err(|_| corrupt("f_count", count.to_string()))?,
+        origin: TableOrigin::parse(&origin)
+            .ok_or_else(|| corrupt("f_origin", format!("unknown origin '{origin}'")))?,
+        disable: row.bool(14)?,
+        description: row.text(15)?,
+        schema: json(row, 16, "f_schema", &corrupt)?,
+        part_of_data: json(row, 17, "f_part_of_data", &corrupt)?,
+        create_time: row.i64(18)?,
+        update_time: row.i64(19)?,
+        name,
+        namespace,
+    })
 }
 
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation
-    )
-}
-
-impl MetaStore for SqliteMetaStore {
+impl MetaStore for SqlMetaStore {
     fn create_table_meta(&self, meta: &TableMeta) -> Result<()> {
-        let enc = encode_meta(meta)?;
-        self.with_conn(|c| {
-            let sql = format!(
-                "INSERT INTO t_storage_table_meta ({COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
-            );
-            c.execute(
-                &sql,
-                params![
-                    meta.name,
-                    meta.namespace,
-                    enc.address,
-                    meta.engine,
-                    meta.store_type,
-                    enc.options,
-                    meta.partitions as i64,
-                    meta.id_delimiter,
-                    meta.in_serialized,
-                    meta.have_head,
-                    meta.extend_sid,
-                    meta.auto_increasing_sid,
-                    meta.count as i64,
-                    meta.origin.as_str(),
-                    meta.disable,
-                    meta.description,
-                    enc.schema,
-                    enc.part_of_data,
-                    meta.create_time,
-                    meta.update_time,
-                ],
-            )
-            .map_err(|e| {
-                if is_constraint(&e) {
-                    StorageError::TableExists {
-                        namespace: meta.namespace.clone(),
-                        name: meta.name.clone(),
-                    }
-                } else {
-                    e.into()
-                }
-            })?;
-            Ok(())
-        })
+        let placeholders = vec!["?"; 20].join(", ");
+        let sql = format!("INSERT INTO t_storage_table_meta ({COLUMNS}) VALUES ({placeholders})");
+        match self.db.execute(&sql, &meta_values(meta, meta.update_time)?) {
+            Ok(_) => Ok(()),
+            Err(StorageError::DuplicateKey(_)) => Err(StorageError::TableExists {
+                namespace: meta.namespace.clone(),
+                name: meta.name.clone(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     fn get_table_meta(&self, namespace: &str, name: &str) -> Result<Option<TableMeta>> {
-        self.with_conn(|c| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM t_storage_table_meta WHERE name = ?1 AND namespace = ?2"
-            );
-            c.query_row(&sql, params![name, namespace], row_to_meta)
-                .optional()?
-                .transpose()
-        })
+        Ok(self
+            .select(
+                "WHERE f_name = ? AND f_namespace = ?",
+                &[name.into(), namespace.into()],
+            )?
+            .into_iter()
+            .next())
     }
 
     fn delete_table_meta(&self, namespace: &str, name: &str) -> Result<bool> {
-        self.with_conn(|c| {
-            let n = c.execute(
-                "DELETE FROM t_storage_table_meta WHERE name = ?1 AND namespace = ?2",
-                params![name, namespace],
-            )?;
-            Ok(n > 0)
-        })
+        let n = self.db.execute(
+            "DELETE FROM t_storage_table_meta WHERE f_name = ? AND f_namespace = ?",
+            &[name.into(), namespace.into()],
+        )?;
+        Ok(n > 0)
     }
 
     fn list_tables(&self, namespace: Option<&str>) -> Result<Vec<TableMeta>> {
-        self.with_conn(|c| {
-            let mut out = Vec::new();
-            match namespace {
-                Some(ns) => {
-                    let sql = format!(
-                        "SELECT {COLUMNS} FROM t_storage_table_meta WHERE namespace = ?1 \
-                         ORDER BY namespace, name"
-                    );
-                    let mut st = c.prepare(&sql)?;
-                    for r in st.query_map(params![ns], row_to_meta)? {
-                        out.push(r??);
-                    }
-                }
-                None => {
-                    let sql = format!(
-                        "SELECT {COLUMNS} FROM t_storage_table_meta ORDER BY namespace, name"
-                    );
-                    let mut st = c.prepare(&sql)?;
-                    for r in st.query_map([], row_to_meta)? {
-                        out.push(r??);
-                    }
-                }
-            }
-            Ok(out)
-        })
+        match namespace {
+            Some(ns) => self.select("WHERE f_namespace = ?", &[ns.into()]),
+            None => self.select("", &[]),
+        }
     }
 
     fn update_table_meta(&self, meta: &TableMeta) -> Result<()> {
-        let enc = encode_meta(meta)?;
-        self.with_conn(|c| {
-            let n = c.execute(
-                "UPDATE t_storage_table_meta SET address = ?3, engine = ?4, store_type = ?5, \
-                 options = ?6, partitions = ?7, id_delimiter = ?8, in_serialized = ?9, \
-                 have_head = ?10, extend_sid = ?11, auto_increasing_sid = ?12, count = ?13, \
-                 origin = ?14, disable = ?15, description = ?16, schema = ?17, \
-                 part_of_data = ?18, create_time = ?19, update_time = ?20 \
-                 WHERE name = ?1 AND namespace = ?2",
-                params![
-                    meta.name,
-                    meta.namespace,
-                    enc.address,
-                    meta.engine,
-                    meta.store_type,
-                    enc.options,
-                    meta.partitions as i64,
-                    meta.id_delimiter,
-                    meta.in_serialized,
-                    meta.have_head,
-                    meta.extend_sid,
-                    meta.auto_increasing_sid,
-                    meta.count as i64,
-                    meta.origin.as_str(),
-                    meta.disable,
-                    meta.description,
-                    enc.schema,
-                    enc.part_of_data,
-                    meta.create_time,
-                    now_ms(),
-                ],
-            )?;
-            if n == 0 {
-                return Err(StorageError::TableNotFound {
-                    namespace: meta.namespace.clone(),
-                    name: meta.name.clone(),
-                    detail: Some("no meta row to update".into()),
-                });
-            }
-            Ok(())
-        })
+        let mut values = meta_values(meta, now_ms())?;
+        // SET every column but the key, then the key for WHERE.
+        let key: Vec<SqlValue> = values.drain(..2).collect();
+        let set = COLUMNS
+            .split(',')
+            .map(str::trim)
+            .skip(2)
+            .map(|c| format!("{c} = ?"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        values.extend(key);
+        let n = self.db.execute(
+            &format!("UPDATE t_storage_table_meta SET {set} WHERE f_name = ? AND f_namespace = ?"),
+            &values,
+        )?;
+        if n == 0 {
+            return Err(StorageError::TableNotFound {
+                namespace: meta.namespace.clone(),
+                name: meta.name.clone(),
+                detail: Some("no meta row to update".into()),
+            });
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::testutil::{test_dbs, TestDb};
 
     pub(crate) fn sample(ns: &str, name: &str) -> TableMeta {
         TableMeta {
@@ -476,81 +472,232 @@ pub(crate) mod tests {
         }
     }
 
+    fn store(t: &TestDb) -> SqlMetaStore {
+        SqlMetaStore::new(t.db.clone()).unwrap_or_else(|e| panic!("[{}] {e}", t.engine))
+    }
+
+    fn names(m: &dyn MetaStore, ns: Option<&str>) -> Vec<String> {
+        m.list_tables(ns)
+            .unwrap()
+            .into_iter()
+            .map(|t| format!("{}.{}", t.namespace, t.name))
+            .collect()
+    }
+
     #[test]
-    fn crud_and_persistence() {
+    fn crud_on_every_engine() {
+        for t in test_dbs() {
+            let e = t.engine;
+            let m = store(&t);
+            assert_eq!(m.db().describe(), t.db.describe());
+            m.create_table_meta(&sample("ns", "b")).unwrap();
+            m.create_table_meta(&sample("ns", "a")).unwrap();
+            m.create_table_meta(&sample("other", "a")).unwrap();
+            // Case-sensitive keys on both engines (MySQL: utf8mb4_bin).
+            m.create_table_meta(&sample("ns", "A")).unwrap();
+            let err = m.create_table_meta(&sample("ns", "a")).unwrap_err();
+            assert!(
+                matches!(&err, StorageError::TableExists { namespace, name } if namespace == "ns" && name == "a"),
+                "[{e}] {err}"
+            );
+            assert_eq!(
+                m.get_table_meta("ns", "a").unwrap(),
+                Some(sample("ns", "a")),
+                "[{e}]"
+            );
+            assert_eq!(m.get_table_meta("ns", "zz").unwrap(), None, "[{e}]");
+            assert_eq!(m.get_table_meta("other", "b").unwrap(), None, "[{e}]");
+            assert_eq!(
+                names(&m, None),
+                ["ns.A", "ns.a", "ns.b", "other.a"],
+                "[{e}] ordered by namespace, name, byte-wise"
+            );
+            assert_eq!(names(&m, Some("ns")), ["ns.A", "ns.a", "ns.b"], "[{e}]");
+            assert!(m.list_tables(Some("none")).unwrap().is_empty(), "[{e}]");
+
+            // Update every column.
+            let mut u = sample("ns", "b");
+            u.count = 99;
+            u.partitions = 16;
+            u.engine = "OTHER".into();
+            u.store_type = "X".into();
+            u.options = serde_json::json!({"k": [1, 2.5, "v"]});
+            u.id_delimiter = "\t".into();
+            u.in_serialized = false;
+            u.have_head = false;
+            u.extend_sid = true;
+            u.auto_increasing_sid = true;
+            u.origin = TableOrigin::TableBind;
+            u.disable = true;
+            u.description = "déjà vu 🦀 'quoted' \"twice\" \\ back".into();
+            u.schema.extra.insert("label_name".into(), "y".into());
+            u.part_of_data = vec![("k".into(), "x".repeat(100_000))];
+            u.create_time = 42;
+            u.address = StoreAddress::Local {
+                path: PathBuf::from("/elsewhere"),
+            };
+            let before = now_ms();
+            m.update_table_meta(&u).unwrap();
+            let got = m.get_table_meta("ns", "b").unwrap().unwrap();
+            assert!(got.update_time >= before, "[{e}]");
+            assert_eq!(
+                got,
+                TableMeta {
+                    update_time: got.update_time,
+                    ..u.clone()
+                },
+                "[{e}]"
+            );
+            // Updating to identical values still finds the row.
+            m.update_table_meta(&got).unwrap();
+            m.update_table_meta(&got).unwrap();
+            let err = m.update_table_meta(&sample("ns", "nope")).unwrap_err();
+            assert!(
+                matches!(err, StorageError::TableNotFound { .. }),
+                "[{e}] {err}"
+            );
+            assert_eq!(m.get_table_meta("ns", "nope").unwrap(), None, "[{e}]");
+
+            // Large counts and negative times survive.
+            let mut big = sample("ns", "big");
+            big.count = i64::MAX as u64;
+            big.partitions = u32::MAX;
+            big.create_time = -5;
+            m.create_table_meta(&big).unwrap();
+            assert_eq!(m.get_table_meta("ns", "big").unwrap(), Some(big), "[{e}]");
+
+            assert!(m.delete_table_meta("ns", "a").unwrap(), "[{e}]");
+            assert!(!m.delete_table_meta("ns", "a").unwrap(), "[{e}]");
+            assert_eq!(m.get_table_meta("ns", "a").unwrap(), None, "[{e}]");
+            assert!(m.get_table_meta("other", "a").unwrap().is_some(), "[{e}]");
+            // A deleted name can be created again.
+            m.create_table_meta(&sample("ns", "a")).unwrap();
+        }
+    }
+
+    #[test]
+    fn survives_reopen_on_every_engine() {
+        for t in test_dbs() {
+            let e = t.engine;
+            {
+                let m = store(&t);
+                m.create_table_meta(&sample("ns", "a")).unwrap();
+                m.create_table_meta(&sample("ns", "b")).unwrap();
+                let mut u = sample("ns", "b");
+                u.count = 7;
+                m.update_table_meta(&u).unwrap();
+            }
+            // A new handle (new connection / pool), and creating the table
+            // again is harmless.
+            let m = SqlMetaStore::new(t.reopen()).unwrap();
+            let m2 = SqlMetaStore::new(t.reopen()).unwrap();
+            assert_eq!(names(&m, None), ["ns.a", "ns.b"], "[{e}]");
+            assert_eq!(
+                m.get_table_meta("ns", "b").unwrap().unwrap().count,
+                7,
+                "[{e}]"
+            );
+            // Two handles see each other's writes.
+            m2.create_table_meta(&sample("ns", "c")).unwrap();
+            assert!(m.get_table_meta("ns", "c").unwrap().is_some(), "[{e}]");
+            assert!(matches!(
+                m.create_table_meta(&sample("ns", "c")),
+                Err(StorageError::TableExists { .. })
+            ));
+            assert!(m2.delete_table_meta("ns", "a").unwrap(), "[{e}]");
+            assert!(m.get_table_meta("ns", "a").unwrap().is_none(), "[{e}]");
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_on_every_engine() {
+        for t in test_dbs() {
+            let e = t.engine;
+            let a = store(&t);
+            let b = SqlMetaStore::new(t.reopen()).unwrap();
+            std::thread::scope(|s| {
+                for (h, tag) in [(&a, "x"), (&b, "y"), (&a, "z")] {
+                    s.spawn(move || {
+                        for i in 0..40 {
+                            h.create_table_meta(&sample("conc", &format!("{tag}{i}")))
+                                .unwrap();
+                        }
+                    });
+                }
+                // Everybody races for the same name: exactly one wins.
+                let wins: usize = std::thread::scope(|s2| {
+                    let hs: Vec<_> = [&a, &b, &a, &b]
+                        .into_iter()
+                        .map(|h| s2.spawn(move || h.create_table_meta(&sample("race", "one"))))
+                        .collect();
+                    hs.into_iter()
+                        .map(|j| match j.join().unwrap() {
+                            Ok(()) => 1,
+                            Err(StorageError::TableExists { .. }) => 0,
+                            Err(err) => panic!("[{e}] {err}"),
+                        })
+                        .sum()
+                });
+                assert_eq!(wins, 1, "[{e}]");
+            });
+            assert_eq!(a.list_tables(Some("conc")).unwrap().len(), 120, "[{e}]");
+        }
+    }
+
+    #[test]
+    fn sqlite_file_is_wal_and_legacy_layout_is_converted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("meta.sqlite");
         {
-            let m = SqliteMetaStore::open(&path).unwrap();
-            m.create_table_meta(&sample("ns", "a")).unwrap();
-            m.create_table_meta(&sample("ns", "b")).unwrap();
-            m.create_table_meta(&sample("other", "a")).unwrap();
-            assert!(matches!(
-                m.create_table_meta(&sample("ns", "a")),
-                Err(StorageError::TableExists { .. })
-            ));
-            assert_eq!(
-                m.get_table_meta("ns", "a").unwrap(),
-                Some(sample("ns", "a"))
-            );
-            assert_eq!(m.get_table_meta("ns", "zz").unwrap(), None);
-            let mut u = sample("ns", "b");
-            u.count = 99;
-            u.schema.extra.insert("label_name".into(), "y".into());
-            m.update_table_meta(&u).unwrap();
-            let got = m.get_table_meta("ns", "b").unwrap().unwrap();
-            assert_eq!(got.count, 99);
-            assert_eq!(got.schema.extra["label_name"], "y");
-            assert!(got.update_time > 1);
-            assert!(matches!(
-                m.update_table_meta(&sample("ns", "nope")),
-                Err(StorageError::TableNotFound { .. })
-            ));
+            // The first layout (no f_ prefix), as written by earlier builds.
+            let raw = rusqlite::Connection::open(&path).unwrap();
+            raw.execute_batch(
+                "CREATE TABLE t_storage_table_meta (name TEXT NOT NULL, namespace TEXT NOT NULL,
+                 address TEXT NOT NULL, engine TEXT NOT NULL, store_type TEXT NOT NULL,
+                 options TEXT NOT NULL, partitions INTEGER NOT NULL, id_delimiter TEXT NOT NULL,
+                 in_serialized INTEGER NOT NULL, have_head INTEGER NOT NULL,
+                 extend_sid INTEGER NOT NULL, auto_increasing_sid INTEGER NOT NULL,
+                 count INTEGER NOT NULL, origin TEXT NOT NULL, disable INTEGER NOT NULL,
+                 description TEXT NOT NULL, schema TEXT NOT NULL, part_of_data TEXT NOT NULL,
+                 create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+                 PRIMARY KEY (name, namespace));",
+            )
+            .unwrap();
+            let m = sample("ns", "old");
+            let mut vals = meta_values(&m, m.update_time).unwrap();
+            let vals: Vec<rusqlite::types::Value> = vals
+                .drain(..)
+                .map(|v| match v {
+                    SqlValue::Null => rusqlite::types::Value::Null,
+                    SqlValue::Int(i) => rusqlite::types::Value::Integer(i),
+                    SqlValue::Real(f) => rusqlite::types::Value::Real(f),
+                    SqlValue::Text(s) => rusqlite::types::Value::Text(s),
+                })
+                .collect();
+            raw.execute(
+                &format!(
+                    "INSERT INTO t_storage_table_meta ({LEGACY_COLUMNS}) VALUES ({})",
+                    vec!["?"; 20].join(",")
+                ),
+                rusqlite::params_from_iter(vals),
+            )
+            .unwrap();
         }
-        // Reopen: everything persisted, and the file is in WAL mode.
-        let raw = Connection::open(&path).unwrap();
+        let m = SqliteMetaStore::open(&path).unwrap();
+        assert_eq!(m.path(), path);
+        assert_eq!(
+            m.get_table_meta("ns", "old").unwrap(),
+            Some(sample("ns", "old"))
+        );
+        m.create_table_meta(&sample("ns", "new")).unwrap();
+        drop(m);
+        let raw = rusqlite::Connection::open(&path).unwrap();
         let mode: String = raw
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         let m = SqliteMetaStore::open(&path).unwrap();
-        let all: Vec<_> = m
-            .list_tables(None)
-            .unwrap()
-            .into_iter()
-            .map(|t| format!("{}.{}", t.namespace, t.name))
-            .collect();
-        assert_eq!(all, ["ns.a", "ns.b", "other.a"]);
-        assert_eq!(m.list_tables(Some("ns")).unwrap().len(), 2);
-        assert_eq!(m.get_table_meta("ns", "b").unwrap().unwrap().count, 99);
-        assert!(m.delete_table_meta("ns", "a").unwrap());
-        assert!(!m.delete_table_meta("ns", "a").unwrap());
-    }
-
-    #[test]
-    fn two_handles_see_each_other() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("meta.sqlite");
-        let a = SqliteMetaStore::open(&path).unwrap();
-        let b = SqliteMetaStore::open(&path).unwrap();
-        a.create_table_meta(&sample("ns", "t1")).unwrap();
-        assert!(b.get_table_meta("ns", "t1").unwrap().is_some());
-        b.create_table_meta(&sample("ns", "t2")).unwrap();
-        assert_eq!(a.list_tables(Some("ns")).unwrap().len(), 2);
-        assert!(b.delete_table_meta("ns", "t1").unwrap());
-        assert!(a.get_table_meta("ns", "t1").unwrap().is_none());
-        // Concurrent writers from threads through separate handles.
-        std::thread::scope(|s| {
-            for (h, tag) in [(&a, "x"), (&b, "y")] {
-                s.spawn(move || {
-                    for i in 0..50 {
-                        h.create_table_meta(&sample("conc", &format!("{tag}{i}")))
-                            .unwrap();
-                    }
-                });
-            }
-        });
-        assert_eq!(a.list_tables(Some("conc")).unwrap().len(), 100);
+        assert_eq!(names(&m, None), ["ns.new", "ns.old"]);
     }
 
     /// Run as a child process by `several_processes_share_one_file`.
