@@ -309,54 +309,140 @@ impl SqlDb for SqliteDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::test_dbs;
+
+    const DDL: &str = "CREATE TABLE IF NOT EXISTS t (k VARCHAR(191) NOT NULL, n BIGINT, \
+                       x DOUBLE, s LONGTEXT, PRIMARY KEY (k))";
+
+    fn ins(k: &str, n: i64) -> (String, Vec<SqlValue>) {
+        (
+            "INSERT INTO t (k, n) VALUES (?, ?)".to_string(),
+            vec![k.into(), n.into()],
+        )
+    }
 
     #[test]
-    fn sqlite_round_trip_batch_and_duplicates() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = open_db(&format!("sqlite:{}", dir.path().join("m.sqlite").display())).unwrap();
-        db.execute("CREATE TABLE IF NOT EXISTS t (k VARCHAR(191) NOT NULL, n BIGINT, x DOUBLE, s LONGTEXT, PRIMARY KEY (k))", &[]).unwrap();
-        db.execute(
-            "INSERT INTO t (k, n, x, s) VALUES (?, ?, ?, ?)",
-            &["a".into(), 1i64.into(), 0.5.into(), SqlValue::Null],
-        )
-        .unwrap();
-        let e = db
-            .execute(
-                "INSERT INTO t (k, n) VALUES (?, ?)",
-                &["a".into(), 2i64.into()],
-            )
-            .unwrap_err();
-        assert!(matches!(e, StorageError::DuplicateKey(_)), "{e}");
-        let bad = vec![
-            (
-                "INSERT INTO t (k, n) VALUES (?, ?)".to_string(),
-                vec!["b".into(), 2i64.into()],
-            ),
-            (
-                "INSERT INTO t (k, n) VALUES (?, ?)".to_string(),
-                vec!["a".into(), 3i64.into()],
-            ),
-        ];
-        assert!(db.execute_batch(&bad).is_err());
-        let rows = db
-            .query("SELECT k, n, x, s FROM t ORDER BY k", &[])
-            .unwrap();
-        assert_eq!(rows.len(), 1, "the failed batch left nothing");
-        assert_eq!(rows[0].text(0).unwrap(), "a");
-        assert_eq!(rows[0].i64(1).unwrap(), 1);
-        assert_eq!(rows[0].f64(2).unwrap(), 0.5);
-        assert_eq!(rows[0].opt_text(3).unwrap(), None);
-        db.execute(
-            "REPLACE INTO t (k, n) VALUES (?, ?)",
-            &["a".into(), 9i64.into()],
-        )
-        .unwrap();
-        assert_eq!(
-            db.query("SELECT n FROM t WHERE k = ?", &["a".into()])
-                .unwrap()[0]
-                .i64(0)
+    fn round_trip_batch_and_duplicates_on_every_engine() {
+        for t in test_dbs() {
+            let (e, db) = (t.engine, &t.db);
+            db.execute(DDL, &[]).unwrap();
+            db.execute(DDL, &[]).unwrap();
+            assert_eq!(
+                db.execute(
+                    "INSERT INTO t (k, n, x, s) VALUES (?, ?, ?, ?)",
+                    &["a".into(), 1i64.into(), 0.5.into(), SqlValue::Null],
+                )
                 .unwrap(),
-            9
-        );
+                1,
+                "[{e}]"
+            );
+            let err = db
+                .execute(
+                    "INSERT INTO t (k, n) VALUES (?, ?)",
+                    &["a".into(), 2i64.into()],
+                )
+                .unwrap_err();
+            assert!(matches!(err, StorageError::DuplicateKey(_)), "[{e}] {err}");
+
+            // A batch failing on its last statement leaves nothing behind.
+            let bad = vec![ins("b", 2), ins("c", 3), ins("a", 4)];
+            let err = db.execute_batch(&bad).unwrap_err();
+            assert!(matches!(err, StorageError::DuplicateKey(_)), "[{e}] {err}");
+            // ... and so does a batch failing on a broken statement.
+            let bad = vec![
+                ins("b", 2),
+                ("INSERT INTO nowhere VALUES (1)".into(), vec![]),
+            ];
+            assert!(db.execute_batch(&bad).is_err(), "[{e}]");
+            let rows = db
+                .query("SELECT k, n, x, s FROM t ORDER BY k", &[])
+                .unwrap();
+            assert_eq!(rows.len(), 1, "[{e}] the failed batches left nothing");
+            assert_eq!(rows[0].text(0).unwrap(), "a", "[{e}]");
+            assert_eq!(rows[0].i64(1).unwrap(), 1, "[{e}]");
+            assert_eq!(rows[0].f64(2).unwrap(), 0.5, "[{e}]");
+            assert_eq!(rows[0].opt_text(3).unwrap(), None, "[{e}]");
+            // A good batch commits everything.
+            db.execute_batch(&[ins("b", 2), ins("c", 3)]).unwrap();
+            let rows = db.query("SELECT COUNT(*) FROM t", &[]).unwrap();
+            assert_eq!(rows[0].i64(0).unwrap(), 3, "[{e}]");
+
+            // REPLACE INTO upserts (rows changed differ: 1 on SQLite, 2 on MySQL).
+            db.execute(
+                "REPLACE INTO t (k, n) VALUES (?, ?)",
+                &["a".into(), 9i64.into()],
+            )
+            .unwrap();
+            assert_eq!(
+                db.query("SELECT n FROM t WHERE k = ?", &["a".into()])
+                    .unwrap()[0]
+                    .i64(0)
+                    .unwrap(),
+                9,
+                "[{e}]"
+            );
+            // UPDATE counts matched rows, even when nothing changes.
+            let same = [
+                "UPDATE t SET n = ? WHERE k = ?",
+                "UPDATE t SET n = ? WHERE k = ?",
+            ];
+            for sql in same {
+                assert_eq!(
+                    db.execute(sql, &[9i64.into(), "a".into()]).unwrap(),
+                    1,
+                    "[{e}]"
+                );
+            }
+            assert_eq!(
+                db.execute("DELETE FROM t WHERE k = ?", &["zz".into()])
+                    .unwrap(),
+                0,
+                "[{e}]"
+            );
+        }
+    }
+
+    #[test]
+    fn values_map_both_ways_on_every_engine() {
+        for t in test_dbs() {
+            let (e, db) = (t.engine, &t.db);
+            db.execute(DDL, &[]).unwrap();
+            let cases: Vec<(&str, SqlValue, SqlValue, SqlValue)> = vec![
+                ("min", i64::MIN.into(), (-1.5e300).into(), "007".into()),
+                ("max", i64::MAX.into(), f64::MIN_POSITIVE.into(), "".into()),
+                ("zero", 0i64.into(), 0.0.into(), "ünï 🦀 \n'\"\\".into()),
+                ("nulls", SqlValue::Null, SqlValue::Null, SqlValue::Null),
+                ("big", 1i64.into(), 0.1.into(), "x".repeat(1 << 20).into()),
+            ];
+            for (k, n, x, s) in &cases {
+                db.execute(
+                    "INSERT INTO t (k, n, x, s) VALUES (?, ?, ?, ?)",
+                    &[(*k).into(), n.clone(), x.clone(), s.clone()],
+                )
+                .unwrap();
+            }
+            // With parameters (binary protocol on MySQL) and without (text
+            // protocol: everything arrives as bytes and is decoded by type).
+            for (k, n, x, s) in &cases {
+                let with = db
+                    .query("SELECT k, n, x, s FROM t WHERE k = ?", &[(*k).into()])
+                    .unwrap();
+                let without = db
+                    .query(&format!("SELECT k, n, x, s FROM t WHERE k = '{k}'"), &[])
+                    .unwrap();
+                for rows in [with, without] {
+                    assert_eq!(
+                        rows,
+                        vec![SqlRow(vec![(*k).into(), n.clone(), x.clone(), s.clone()])],
+                        "[{e}] {k}"
+                    );
+                }
+            }
+            let agg = db
+                .query("SELECT COUNT(*), SUM(n IS NULL) FROM t", &[])
+                .unwrap();
+            assert_eq!(agg[0].i64(0).unwrap(), 5, "[{e}]");
+            assert_eq!(agg[0].i64(1).unwrap(), 1, "[{e}]");
+        }
     }
 }

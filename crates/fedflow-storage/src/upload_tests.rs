@@ -1,5 +1,5 @@
 //! End-to-end tests of upload and download against the local engine and the
-//! SQLite meta store.
+//! SQLite meta store (and one round trip with the meta store on MariaDB).
 
 use crate::*;
 use fedflow_core::{decode, partition_of};
@@ -384,4 +384,74 @@ fn context_persists_across_reopen() {
     let m = ctx.meta.get_table_meta("ns", "t").unwrap().unwrap();
     assert_eq!(m.count, 1);
     assert_eq!(ctx.read_table("ns", "t").unwrap()[0].len(), 1);
+}
+
+#[test]
+fn upload_download_round_trip_with_meta_on_mariadb() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let test_db = crate::testutil::mariadb();
+    let ctx = StorageContext::open(root, Some(&test_db.url)).unwrap();
+    assert!(
+        !root.join(META_FILE).exists(),
+        "no SQLite file when the meta store is MariaDB"
+    );
+    let src = breast();
+    let meta = ctx
+        .upload(&conf(&src, "experiment", "breast_hetero_guest", 4))
+        .unwrap();
+    assert_eq!(meta.count, 569);
+    // The row is in MariaDB: a second context on the same URL sees it.
+    let other = StorageContext::open(root, Some(&test_db.url)).unwrap();
+    assert_eq!(
+        other
+            .meta
+            .get_table_meta("experiment", "breast_hetero_guest")
+            .unwrap(),
+        Some(meta.clone())
+    );
+    let rows = test_db
+        .db
+        .query(
+            "SELECT f_count, f_partitions FROM t_storage_table_meta WHERE f_namespace = ?",
+            &["experiment".into()],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].i64(0).unwrap(), rows[0].i64(1).unwrap()), (569, 4));
+    // Uploading again is refused by the MariaDB meta store.
+    let err = other
+        .upload(&conf(&src, "experiment", "breast_hetero_guest", 4))
+        .unwrap_err();
+    assert!(matches!(err, StorageError::TableExists { .. }), "{err}");
+
+    let out = root.join("out.csv");
+    let n = other
+        .download("experiment", "breast_hetero_guest", &out, ",")
+        .unwrap();
+    assert_eq!(n, 569);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&src).unwrap());
+    assert!(ctx
+        .delete_table("experiment", "breast_hetero_guest")
+        .unwrap());
+    assert_nothing(&other, root, "experiment", "breast_hetero_guest");
+}
+
+#[test]
+fn open_with_unreachable_meta_url_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = StorageContext::open(dir.path(), Some("mysql://root:pw@127.0.0.1:1/fedflow"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "meta store: mysql://root@127.0.0.1:1/fedflow: cannot connect to 127.0.0.1:1: "
+        ),
+        "{e}"
+    );
+    assert!(!e.contains('\n') && !e.contains(":pw@"), "{e}");
+    // open_local is open(root, None): a SQLite file under the root.
+    let ctx = StorageContext::open(dir.path(), None).unwrap();
+    assert!(dir.path().join(META_FILE).is_file());
+    assert!(ctx.meta.list_tables(None).unwrap().is_empty());
 }
