@@ -60,10 +60,13 @@ fn reachable(host_port: &str) -> bool {
 /// Makes sure the MariaDB server answers on its port, starting it once if
 /// not; panics with a clear message when that fails.
 fn ensure_mariadb(server: &str) {
-    static CHECKED: Mutex<bool> = Mutex::new(false);
+    // None: not checked yet; Some(Err): failed before (fail at once again).
+    static CHECKED: Mutex<Option<Result<(), String>>> = Mutex::new(None);
     let mut checked = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
-    if *checked {
-        return;
+    match &*checked {
+        Some(Ok(())) => return,
+        Some(Err(msg)) => panic!("{msg}"),
+        None => {}
     }
     let host_port = server
         .rsplit_once('@')
@@ -88,17 +91,19 @@ fn ensure_mariadb(server: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !reachable(&host_port) {
             if Instant::now() > deadline {
-                panic!(
+                let msg = format!(
                     "MariaDB is required by the meta-store tests and is not reachable on \
                      {host_port} (tried to start it with start-stop-daemon: {status:?}); \
                      start it (e.g. `start-stop-daemon --start --oknodo --background --exec \
                      /usr/sbin/mariadbd`) or set FEDFLOW_TEST_MYSQL_SERVER"
                 );
+                *checked = Some(Err(msg.clone()));
+                panic!("{msg}");
             }
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-    *checked = true;
+    *checked = Some(Ok(()));
 }
 
 /// A fresh MariaDB database URL (`fedflow_test_{pid}_{n}`), the server
