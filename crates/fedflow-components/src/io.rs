@@ -113,3 +113,35 @@ pub const PREDICTION_HEADER: [&str; 5] = [
     "predict_detail",
     "type",
 ];
+
+/// A row value as text, for previews (table info, output data): decodes the
+/// value types components exchange (raw `String`, [`Prediction`],
+/// [`Instance`], numbers), else hex.
+pub fn preview_value(bytes: &[u8]) -> String {
+    use bincode::Options;
+    fn strict<T: serde::de::DeserializeOwned>(b: &[u8]) -> Option<T> {
+        bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .reject_trailing_bytes()
+            .deserialize(b)
+            .ok()
+    }
+    if let Some(s) = strict::<String>(bytes) {
+        return s;
+    }
+    if let Some(p) = strict::<Prediction>(bytes) {
+        return format!(
+            "{},{},{},{},{}",
+            p.label, p.predict_result, p.predict_score, p.predict_detail, p.kind
+        );
+    }
+    if let Some(i) = strict::<Instance>(bytes) {
+        let mut parts: Vec<String> = i.label.map(|l| vec![l.to_string()]).unwrap_or_default();
+        parts.extend(i.features.iter().map(|f| f.to_string()));
+        return parts.join(",");
+    }
+    if let Some(f) = strict::<f64>(bytes) {
+        return f.to_string();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -13,7 +13,9 @@ pub mod secure_add_example;
 pub use context::{
     parse_params, ComponentError, ComponentOutput, MemoryTracker, Metric, TaskContext, Tracker,
 };
-pub use io::{Dataset, Inputs, Instance, ModelData, Prediction, Schema, PREDICTION_HEADER};
+pub use io::{
+    preview_value, Dataset, Inputs, Instance, ModelData, Prediction, Schema, PREDICTION_HEADER,
+};
 
 /// A component: runs one task (this component, for one party).
 pub trait Component: Send + Sync {

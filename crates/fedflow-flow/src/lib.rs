@@ -12,6 +12,7 @@ pub mod dsl;
 pub mod models;
 pub mod runner;
 pub mod store;
+pub mod task;
 
 pub use conf::{ComputingEngine, ConfError, JobConf, JobParameters};
 pub use dsl::Dsl;

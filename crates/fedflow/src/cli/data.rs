@@ -74,13 +74,26 @@ fn open(dir: &Path) -> Result<StorageContext> {
     StorageContext::open_local(dir).with_context(|| format!("opening storage at {}", dir.display()))
 }
 
-pub fn run_data(cmd: DataCommand, dir: &Path) -> Result<()> {
+pub fn run_data(cmd: DataCommand, dir: &Path, server: &Option<String>) -> Result<()> {
     match cmd {
         DataCommand::Upload { conf, drop } => {
-            let v = super::job::read_json(&conf, "upload conf")?;
+            let mut v = super::job::read_json(&conf, "upload conf")?;
             let base = conf.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut up = parse_upload_conf(&v, &base)?;
             up.drop |= drop;
+            if let Some(url) = server {
+                // Through a server: the file travels as multipart, as fate-client sends it.
+                v["drop"] = serde_json::json!(up.drop as u8);
+                let r = super::client::Client::new(url).upload(&v, &up.file)?;
+                println!(
+                    "uploaded {}.{} on {url}: {} rows (job {})",
+                    r["data"]["namespace"].as_str().unwrap_or_default(),
+                    r["data"]["table_name"].as_str().unwrap_or_default(),
+                    r["data"]["count"],
+                    r["jobId"].as_str().unwrap_or_default()
+                );
+                return Ok(());
+            }
             let ctx = open(dir)?;
             let started = std::time::Instant::now();
             let meta = ctx.upload(&up)?;
@@ -141,7 +154,10 @@ pub fn run_data(cmd: DataCommand, dir: &Path) -> Result<()> {
     }
 }
 
-pub fn run_table(cmd: TableCommand, dir: &Path) -> Result<()> {
+pub fn run_table(cmd: TableCommand, dir: &Path, server: &Option<String>) -> Result<()> {
+    if let Some(url) = server {
+        return run_table_remote(cmd, url);
+    }
     let ctx = open(dir)?;
     match cmd {
         TableCommand::Info {
@@ -191,6 +207,57 @@ pub fn run_table(cmd: TableCommand, dir: &Path) -> Result<()> {
             if !ctx.delete_table(&namespace, &table_name)? {
                 bail!("table {namespace}.{table_name} does not exist");
             }
+            println!("deleted {namespace}.{table_name}");
+            Ok(())
+        }
+    }
+}
+
+fn run_table_remote(cmd: TableCommand, url: &str) -> Result<()> {
+    let c = super::client::Client::new(url);
+    match cmd {
+        TableCommand::Info {
+            table_name,
+            namespace,
+            json,
+            ..
+        } => {
+            let v = c.post(
+                "table/table_info",
+                serde_json::json!({"table_name": table_name, "namespace": namespace}),
+            )?;
+            if v["data"]["exist"] != serde_json::json!(1) {
+                bail!("table {namespace}.{table_name} not found on {url}");
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v["data"])?);
+            } else {
+                let d = &v["data"];
+                println!("table      {namespace}.{table_name}\ncount      {}\npartitions {}\nsid        {}\nheader     {}", d["count"], d["partition"], d["schema"]["sid"].as_str().unwrap_or_default(), d["schema"]["header"].as_str().unwrap_or_default());
+            }
+            Ok(())
+        }
+        TableCommand::List { namespace } => {
+            let v = c.post("table/list", serde_json::json!({"namespace": namespace}))?;
+            for t in v["data"].as_array().into_iter().flatten() {
+                println!(
+                    "{}.{}\t{} rows\t{} partitions",
+                    t["namespace"].as_str().unwrap_or_default(),
+                    t["table_name"].as_str().unwrap_or_default(),
+                    t["count"],
+                    t["partition"]
+                );
+            }
+            Ok(())
+        }
+        TableCommand::Delete {
+            table_name,
+            namespace,
+        } => {
+            c.post(
+                "table/delete",
+                serde_json::json!({"table_name": table_name, "namespace": namespace}),
+            )?;
             println!("deleted {namespace}.{table_name}");
             Ok(())
         }

@@ -32,6 +32,63 @@ pub enum JobCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Submit a job to a server (FATE's `flow job submit`).
+    Submit {
+        /// Runtime conf.
+        #[arg(short = 'c', long = "conf")]
+        conf: PathBuf,
+        /// DSL.
+        #[arg(short = 'd', long = "dsl")]
+        dsl: PathBuf,
+        /// Wait for the job to end, showing its progress; exit 1 unless it succeeds.
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait at most.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+    },
+    /// A job's state on every party.
+    Query {
+        /// Job id.
+        #[arg(short = 'j', long)]
+        job_id: String,
+    },
+    /// Recent jobs.
+    List {
+        /// How many.
+        #[arg(short = 'l', long, default_value_t = 10)]
+        limit: u64,
+    },
+    /// Stop a running job on every party.
+    Stop {
+        /// Job id.
+        #[arg(short = 'j', long)]
+        job_id: String,
+    },
+    /// Rerun a failed or canceled job from its failed components.
+    Rerun {
+        /// Job id.
+        #[arg(short = 'j', long)]
+        job_id: String,
+        /// Wait for it to end.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Download a job's logs into OUTPUT/job_<id>_log.
+    Log {
+        /// Job id.
+        #[arg(short = 'j', long)]
+        job_id: String,
+        /// Directory.
+        #[arg(short = 'o', long = "output-path")]
+        output_path: PathBuf,
+    },
+    /// A job's tasks.
+    Tasks {
+        /// Job id.
+        #[arg(short = 'j', long)]
+        job_id: String,
+    },
 }
 
 /// Reads and parses a JSON file, naming it in errors.
@@ -53,8 +110,118 @@ pub fn parse_party(s: &str) -> Result<Party> {
     ))
 }
 
-pub fn run(cmd: JobCommand, dir: &Path) -> Result<()> {
+pub fn run(cmd: JobCommand, dir: &Path, server: &Option<String>) -> Result<()> {
+    let client = || super::client::Client::new(&super::client::server_url(server));
     match cmd {
+        JobCommand::Submit {
+            conf,
+            dsl,
+            wait,
+            timeout,
+        } => {
+            let conf = read_json(&conf, "conf")?;
+            let dsl = read_json(&dsl, "dsl")?;
+            let c = client();
+            let v = c.post(
+                "job/submit",
+                serde_json::json!({"job_dsl": dsl, "job_runtime_conf": conf}),
+            )?;
+            let job_id = v["jobId"].as_str().unwrap_or_default().to_string();
+            println!(
+                "job {job_id} submitted; model_id {} model_version {}",
+                v["data"]["model_info"]["model_id"], v["data"]["model_info"]["model_version"]
+            );
+            if wait {
+                let st = super::client::wait_job(&c, &job_id, Duration::from_secs(timeout))?;
+                println!("job {job_id}: {st}");
+                if st != "success" {
+                    bail!("job {job_id} ended {st}");
+                }
+            }
+            Ok(())
+        }
+        JobCommand::Query { job_id } => {
+            let v = client().post("job/query", serde_json::json!({"job_id": job_id}))?;
+            for r in v["data"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<8} {:<7} {:<9} {:>3}%{}",
+                    r["f_job_id"].as_str().unwrap_or_default(),
+                    r["f_role"].as_str().unwrap_or_default(),
+                    r["f_party_id"].as_str().unwrap_or_default(),
+                    r["f_status"].as_str().unwrap_or_default(),
+                    r["f_progress"],
+                    r["f_error"]
+                        .as_str()
+                        .map(|e| format!("  {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        JobCommand::List { limit } => {
+            let v = client().post("job/list/job", serde_json::json!({"limit": limit}))?;
+            for r in v["data"]["jobs"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<8} {:<7} {:<9} {:>3}%",
+                    r["f_job_id"].as_str().unwrap_or_default(),
+                    r["f_role"].as_str().unwrap_or_default(),
+                    r["f_party_id"].as_str().unwrap_or_default(),
+                    r["f_status"].as_str().unwrap_or_default(),
+                    r["f_progress"]
+                );
+            }
+            Ok(())
+        }
+        JobCommand::Stop { job_id } => {
+            client().post("job/stop", serde_json::json!({"job_id": job_id}))?;
+            println!("job {job_id}: stop requested");
+            Ok(())
+        }
+        JobCommand::Rerun { job_id, wait } => {
+            let c = client();
+            c.post("job/rerun", serde_json::json!({"job_id": job_id}))?;
+            println!("job {job_id}: rerun started");
+            if wait {
+                let st = super::client::wait_job(&c, &job_id, Duration::from_secs(3600))?;
+                println!("job {job_id}: {st}");
+                if st != "success" {
+                    bail!("job {job_id} ended {st}");
+                }
+            }
+            Ok(())
+        }
+        JobCommand::Log {
+            job_id,
+            output_path,
+        } => {
+            let bytes =
+                client().post_bytes("job/log/download", serde_json::json!({"job_id": job_id}))?;
+            let dir = output_path.join(format!("job_{job_id}_log"));
+            std::fs::create_dir_all(&dir)?;
+            tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]))
+                .unpack(&dir)
+                .with_context(|| format!("unpacking logs into {}", dir.display()))?;
+            println!("logs of job {job_id} in {}", dir.display());
+            Ok(())
+        }
+        JobCommand::Tasks { job_id } => {
+            let v = client().post("job/task/query", serde_json::json!({"job_id": job_id}))?;
+            for t in v["data"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<24} v{} {:<8} {:<7} {:<9}{}",
+                    t["f_component_name"].as_str().unwrap_or_default(),
+                    t["f_task_version"],
+                    t["f_role"].as_str().unwrap_or_default(),
+                    t["f_party_id"].as_str().unwrap_or_default(),
+                    t["f_status"].as_str().unwrap_or_default(),
+                    t["f_error"]
+                        .as_str()
+                        .map(|e| format!("  {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
         JobCommand::Run {
             conf,
             dsl,

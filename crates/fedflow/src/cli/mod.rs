@@ -1,8 +1,11 @@
 //! Command-line definitions and dispatch.
 
 pub mod bench;
+pub mod client;
 pub mod data;
 pub mod job;
+pub mod model;
+pub mod server;
 pub mod toy;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +21,9 @@ pub struct Cli {
     /// Log filter (tracing's syntax), e.g. `info`, `fedflow_flow=debug`.
     #[arg(long, global = true, env = "FEDFLOW_LOG")]
     pub log: Option<String>,
+    /// A fedflow server's URL for the commands that talk to one (default http://127.0.0.1:9380).
+    #[arg(long, global = true, env = "FEDFLOW_SERVER")]
+    pub server: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,6 +44,17 @@ pub enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Run a party's server: FATE Flow's REST API, scheduling, tracking, models.
+    Server(server::ServerArgs),
+    /// Task executor (started by the server).
+    #[command(subcommand, hide = true)]
+    Task(server::TaskCommand),
+    /// Models on a server: deploy, load, query, predict DSL/conf.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+    /// Tracking on a server: metrics, output data, output model.
+    #[command(subcommand)]
+    Tracking(model::TrackingCommand),
 }
 
 /// The data directory: `--data-dir`, `$FEDFLOW_HOME`, else `~/.fedflow`.
@@ -52,7 +69,10 @@ pub fn data_dir(cli_dir: &Option<PathBuf>) -> PathBuf {
 
 pub fn init_logging(cli: &Cli) {
     let default = match cli.command {
-        Command::Toy(_) | Command::Job(_) => "info",
+        Command::Toy(_)
+        | Command::Job(job::JobCommand::Run { .. })
+        | Command::Server(_)
+        | Command::Task(_) => "info",
         _ => "warn",
     };
     let filter = cli.log.clone().unwrap_or_else(|| default.to_string());
@@ -77,11 +97,16 @@ pub fn one_line(e: &anyhow::Error) -> String {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = data_dir(&cli.data_dir);
+    let server = cli.server.clone();
     match cli.command {
         Command::Toy(a) => toy::run(a, &dir),
-        Command::Job(c) => job::run(c, &dir),
-        Command::Data(c) => data::run_data(c, &dir),
-        Command::Table(c) => data::run_table(c, &dir),
+        Command::Job(c) => job::run(c, &dir, &server),
+        Command::Data(c) => data::run_data(c, &dir, &server),
+        Command::Table(c) => data::run_table(c, &dir, &server),
         Command::Bench(c) => bench::run(c, &dir),
+        Command::Server(a) => server::run_server(a, cli.data_dir.as_deref()),
+        Command::Task(c) => server::run_task(c, &dir),
+        Command::Model(c) => model::run_model(c, &client::server_url(&server)),
+        Command::Tracking(c) => model::run_tracking(c, &client::server_url(&server)),
     }
 }

@@ -1,0 +1,172 @@
+//! Server configuration: a TOML file, then environment overrides, then flags.
+//!
+//! ```toml
+//! listen = "127.0.0.1:9380"
+//! data_dir = "/var/lib/fedflow/9999"
+//! party_ids = [9999]                 # parties this server hosts; empty = all (standalone)
+//! meta_url = "mysql://root@127.0.0.1:3306/fedflow_9999"   # default: sqlite in data_dir
+//! federation_dir = "/var/lib/fedflow/federation"          # standalone mailboxes; default data_dir/federation
+//! app_key = "…"                      # optional: require fate-client's HMAC signature
+//! secret_key = "…"
+//! [route]                            # other parties' servers
+//! 10000 = "http://127.0.0.1:9381"
+//! ```
+
+use crate::ServerError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The server's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Data directory.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Parties hosted here; empty means every party of a job (standalone).
+    #[serde(default)]
+    pub party_ids: Vec<u64>,
+    /// Meta store URL; default SQLite in the data directory.
+    #[serde(default)]
+    pub meta_url: Option<String>,
+    /// Standalone federation mailbox directory.
+    #[serde(default)]
+    pub federation_dir: Option<PathBuf>,
+    /// Other parties' servers: party id → base URL.
+    #[serde(default)]
+    pub route: BTreeMap<String, String>,
+    /// HMAC app key (with `secret_key`): requests must be signed as fate-client signs them.
+    #[serde(default)]
+    pub app_key: Option<String>,
+    /// HMAC secret.
+    #[serde(default)]
+    pub secret_key: Option<String>,
+    /// Seconds a peer server may be unreachable before its job fails.
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_timeout: u64,
+    /// The `fedflow` executable that runs tasks; default: this process's own.
+    #[serde(default)]
+    pub executor: Option<PathBuf>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9380".into()
+}
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".fedflow")
+}
+fn default_heartbeat() -> u64 {
+    30
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            data_dir: default_data_dir(),
+            party_ids: Vec::new(),
+            meta_url: None,
+            federation_dir: None,
+            route: BTreeMap::new(),
+            app_key: None,
+            secret_key: None,
+            heartbeat_timeout: default_heartbeat(),
+            executor: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML file (errors name the file and the field).
+    pub fn from_file(path: &Path) -> Result<Self, ServerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| {
+            ServerError::Config(format!(
+                "{}: {}",
+                path.display(),
+                e.to_string().replace('\n', " ")
+            ))
+        })
+    }
+
+    /// Applies `FEDFLOW_LISTEN`, `FEDFLOW_DATA_DIR` (or `FEDFLOW_HOME`), `FEDFLOW_META_URL`,
+    /// `FEDFLOW_PARTY_IDS` (comma-separated), `FEDFLOW_APP_KEY`, `FEDFLOW_SECRET_KEY`.
+    pub fn apply_env(&mut self) -> Result<(), ServerError> {
+        if let Ok(v) = std::env::var("FEDFLOW_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) =
+            std::env::var_os("FEDFLOW_DATA_DIR").or_else(|| std::env::var_os("FEDFLOW_HOME"))
+        {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Ok(v) = std::env::var("FEDFLOW_META_URL") {
+            self.meta_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("FEDFLOW_PARTY_IDS") {
+            self.party_ids = v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    s.trim().parse().map_err(|_| {
+                        ServerError::Config(format!("FEDFLOW_PARTY_IDS: '{s}' is not a party id"))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Ok(v) = std::env::var("FEDFLOW_APP_KEY") {
+            self.app_key = Some(v);
+        }
+        if let Ok(v) = std::env::var("FEDFLOW_SECRET_KEY") {
+            self.secret_key = Some(v);
+        }
+        Ok(())
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        for (pid, url) in &self.route {
+            pid.parse::<u64>().map_err(|_| {
+                ServerError::Config(format!("route: key '{pid}' is not a party id"))
+            })?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ServerError::Config(format!(
+                    "route.{pid}: '{url}' is not an http(s) URL"
+                )));
+            }
+        }
+        if self.app_key.is_some() != self.secret_key.is_some() {
+            return Err(ServerError::Config(
+                "app_key and secret_key go together".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when this server runs the given party's tasks.
+    pub fn hosts(&self, party_id: u64) -> bool {
+        self.party_ids.is_empty() || self.party_ids.contains(&party_id)
+    }
+
+    /// The mailbox directory of the standalone federation.
+    pub fn federation_dir(&self) -> PathBuf {
+        self.federation_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("federation"))
+    }
+
+    /// The meta store URL.
+    pub fn meta_url(&self) -> String {
+        self.meta_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("meta.sqlite").display()))
+    }
+}

@@ -1,0 +1,129 @@
+//! The server's shared state.
+
+use crate::config::ServerConfig;
+use crate::ServerError;
+use fedflow_flow::store::{status, JobStore};
+use fedflow_flow::ModelStore;
+use fedflow_storage::StorageContext;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::Child;
+
+/// Identifies a running executor process.
+pub(crate) type TaskKey = (String, String, i64, String, u64);
+
+/// Everything handlers and the scheduler share.
+pub struct App {
+    /// Settings.
+    pub config: ServerConfig,
+    /// Jobs, tasks, metrics, models.
+    pub store: JobStore,
+    /// Tables.
+    pub storage: StorageContext,
+    /// Model files.
+    pub models: ModelStore,
+    /// The executable that runs tasks.
+    pub executor: PathBuf,
+    pub(crate) children: Mutex<HashMap<TaskKey, Child>>,
+    /// Jobs a user asked to stop, with the state to end in.
+    pub(crate) stopping: Mutex<HashMap<String, String>>,
+    /// Jobs whose scheduler thread runs here.
+    pub(crate) scheduling: Mutex<HashSet<String>>,
+}
+
+impl App {
+    /// Opens the stores.
+    pub fn open(config: ServerConfig) -> Result<Self, ServerError> {
+        config.validate()?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            ServerError::Config(format!("data dir {}: {e}", config.data_dir.display()))
+        })?;
+        let url = config.meta_url();
+        let db = fedflow_storage::open_db(&url)?;
+        let store = JobStore::new(db)?;
+        let storage = StorageContext::open(&config.data_dir, Some(&url))?;
+        let models = ModelStore::new(&config.data_dir);
+        let executor = match &config.executor {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()
+                .map_err(|e| ServerError::Config(format!("locating the executor: {e}")))?,
+        };
+        Ok(App {
+            config,
+            store,
+            storage,
+            models,
+            executor,
+            children: Mutex::new(HashMap::new()),
+            stopping: Mutex::new(HashMap::new()),
+            scheduling: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// After a restart: tasks and jobs left running by the previous process
+    /// are marked failed, never left "running" forever.
+    pub fn recover(&self) {
+        match self.store.unfinished_tasks() {
+            Ok(tasks) => {
+                for mut t in tasks {
+                    if !self.config.hosts(t.party.party_id) {
+                        continue;
+                    }
+                    if let Some(pid) = t.pid {
+                        // The executor may have outlived the server; stop it.
+                        let _ = std::process::Command::new("kill")
+                            .arg("-9")
+                            .arg(pid.to_string())
+                            .status();
+                    }
+                    t.status = status::FAILED.into();
+                    t.error = Some("the server restarted while this task ran".into());
+                    t.end_time = Some(fedflow_flow::store::now_ms());
+                    t.pid = None;
+                    let _ = self.store.put_task(&t);
+                }
+            }
+            Err(e) => tracing::error!("recovery: reading unfinished tasks: {e}"),
+        }
+        for st in [status::RUNNING, status::WAITING] {
+            if let Ok(jobs) = self.store.jobs(None, None, Some(st), None) {
+                for j in jobs
+                    .into_iter()
+                    .filter(|j| self.config.hosts(j.party.party_id))
+                {
+                    tracing::warn!(
+                        "recovery: job {} ({}) was {st}; marking it failed",
+                        j.job_id,
+                        j.party
+                    );
+                    let _ = self.store.set_job_status(
+                        &j.job_id,
+                        Some(j.party),
+                        status::FAILED,
+                        Some("the server restarted while the job ran; use job rerun to resume it"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Where a task's log goes (FATE's layout: `logs/{job}/{role}/{party}/{component}/INFO.log`).
+    pub fn task_log_dir(
+        &self,
+        job_id: &str,
+        role: &str,
+        party_id: u64,
+        component: &str,
+    ) -> PathBuf {
+        self.job_log_dir(job_id)
+            .join(role)
+            .join(party_id.to_string())
+            .join(component)
+    }
+
+    /// A job's log directory.
+    pub fn job_log_dir(&self, job_id: &str) -> PathBuf {
+        self.config.data_dir.join("logs").join(job_id)
+    }
+}

@@ -1,0 +1,109 @@
+//! `fedflow server` and the task executor `fedflow task run`.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use fedflow_core::{Party, Role};
+use fedflow_flow::task::{execute, TaskEnv, TaskSpec};
+use fedflow_flow::ModelStore;
+use fedflow_server::ServerConfig;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct ServerArgs {
+    /// TOML config (listen, data_dir, party_ids, meta_url, route, app_key/secret_key).
+    #[arg(short = 'c', long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the config).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Meta store URL: sqlite:PATH or mysql://user@host:port/db (overrides the config).
+    #[arg(long)]
+    meta_url: Option<String>,
+    /// Party ids this server hosts (repeatable; default: all, standalone).
+    #[arg(long = "party-id")]
+    party_ids: Vec<u64>,
+}
+
+pub fn run_server(a: ServerArgs, data_dir: Option<&Path>) -> Result<()> {
+    let mut cfg = match &a.config {
+        Some(p) => ServerConfig::from_file(p)?,
+        None => ServerConfig::default(),
+    };
+    cfg.apply_env()?;
+    if let Some(d) = data_dir {
+        cfg.data_dir = d.to_path_buf();
+    }
+    if let Some(l) = a.listen {
+        cfg.listen = l;
+    }
+    if let Some(m) = a.meta_url {
+        cfg.meta_url = Some(m);
+    }
+    if !a.party_ids.is_empty() {
+        cfg.party_ids = a.party_ids;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(fedflow_server::serve(cfg))?;
+    Ok(())
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCommand {
+    /// Execute one task of a job recorded in the meta store (what the server runs).
+    Run {
+        #[arg(long)]
+        job_id: String,
+        #[arg(long)]
+        component: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        party_id: u64,
+        #[arg(long, default_value_t = 0)]
+        task_version: i64,
+        /// Meta store URL (default: SQLite in the data dir).
+        #[arg(long)]
+        meta_url: Option<String>,
+        /// Standalone federation mailbox directory (default: DATA_DIR/federation).
+        #[arg(long)]
+        federation_dir: Option<PathBuf>,
+    },
+}
+
+pub fn run_task(cmd: TaskCommand, dir: &Path) -> Result<()> {
+    let TaskCommand::Run {
+        job_id,
+        component,
+        role,
+        party_id,
+        task_version,
+        meta_url,
+        federation_dir,
+    } = cmd;
+    let url = meta_url.unwrap_or_else(|| format!("sqlite:{}", dir.join("meta.sqlite").display()));
+    let db = fedflow_storage::open_db(&url)?;
+    let env = TaskEnv {
+        data_dir: dir.to_path_buf(),
+        federation_dir: federation_dir.unwrap_or_else(|| dir.join("federation")),
+        storage: fedflow_storage::StorageContext::open(dir, Some(&url))?,
+        store: fedflow_flow::store::JobStore::new(db)?,
+        models: ModelStore::new(dir),
+    };
+    let spec = TaskSpec {
+        job_id,
+        component,
+        party: Party::new(role, party_id),
+        task_version,
+    };
+    execute(&env, &spec).map_err(|e| {
+        anyhow::anyhow!(
+            "task {} {} {}: {e}",
+            spec.job_id,
+            spec.component,
+            spec.party
+        )
+    })
+}
