@@ -7,6 +7,7 @@
 
 mod context;
 pub mod data_transform;
+pub mod intersection;
 pub mod io;
 pub mod reader;
 pub mod secure_add_example;
@@ -27,7 +28,12 @@ pub trait Component: Send + Sync {
 }
 
 /// FATE module names this build implements.
-pub const MODULES: &[&str] = &["Reader", "SecureAddExample", "DataTransform"];
+pub const MODULES: &[&str] = &[
+    "Reader",
+    "SecureAddExample",
+    "DataTransform",
+    "Intersection",
+];
 
 /// The component for a FATE module name.
 pub fn component(module: &str) -> Option<Box<dyn Component>> {
@@ -35,6 +41,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "Reader" => Some(Box::new(reader::Reader)),
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
         "DataTransform" => Some(Box::new(data_transform::DataTransform)),
+        "Intersection" => Some(Box::new(intersection::Intersection)),
         _ => None,
     }
 }
