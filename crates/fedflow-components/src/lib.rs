@@ -7,6 +7,7 @@
 
 mod context;
 pub mod data_transform;
+pub mod evaluation;
 pub mod intersection;
 pub mod io;
 pub mod reader;
@@ -42,6 +43,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
         "DataTransform" => Some(Box::new(data_transform::DataTransform)),
         "Intersection" => Some(Box::new(intersection::Intersection)),
+        "Evaluation" => Some(Box::new(evaluation::Evaluation)),
         _ => None,
     }
 }
