@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod gen;
 pub mod job;
 pub mod toy;
 
