@@ -8,6 +8,7 @@
 mod context;
 pub mod data_transform;
 pub mod evaluation;
+pub mod hetero_feature_binning;
 pub mod intersection;
 pub mod io;
 pub mod reader;
@@ -44,6 +45,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "DataTransform" => Some(Box::new(data_transform::DataTransform)),
         "Intersection" => Some(Box::new(intersection::Intersection)),
         "Evaluation" => Some(Box::new(evaluation::Evaluation)),
+        "HeteroFeatureBinning" => Some(Box::new(hetero_feature_binning::HeteroFeatureBinning)),
         _ => None,
     }
 }
