@@ -6,9 +6,15 @@
 //! names an engine.
 
 mod context;
+pub mod data_transform;
+pub mod evaluation;
+pub mod hetero_feature_binning;
+pub mod intersection;
 pub mod io;
 pub mod reader;
 pub mod secure_add_example;
+#[cfg(test)]
+mod testutil;
 
 pub use context::{
     parse_params, ComponentError, ComponentOutput, MemoryTracker, Metric, TaskContext, Tracker,
@@ -26,13 +32,22 @@ pub trait Component: Send + Sync {
 }
 
 /// FATE module names this build implements.
-pub const MODULES: &[&str] = &["Reader", "SecureAddExample"];
+pub const MODULES: &[&str] = &[
+    "Reader",
+    "SecureAddExample",
+    "DataTransform",
+    "Intersection",
+];
 
 /// The component for a FATE module name.
 pub fn component(module: &str) -> Option<Box<dyn Component>> {
     match module {
         "Reader" => Some(Box::new(reader::Reader)),
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
+        "DataTransform" => Some(Box::new(data_transform::DataTransform)),
+        "Intersection" => Some(Box::new(intersection::Intersection)),
+        "Evaluation" => Some(Box::new(evaluation::Evaluation)),
+        "HeteroFeatureBinning" => Some(Box::new(hetero_feature_binning::HeteroFeatureBinning)),
         _ => None,
     }
 }

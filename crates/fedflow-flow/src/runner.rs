@@ -307,7 +307,12 @@ fn resolve_inputs(
                 .and_then(|d| d.data_outputs.iter().position(|o| o == out))
                 .unwrap_or(0);
             if let Some(d) = produced.get(pos).or_else(|| produced.first()) {
-                sets.push(d.clone());
+                // Consumers such as Evaluation name results by the producing component.
+                let mut d = d.clone();
+                d.schema
+                    .extra
+                    .insert("source_component".into(), up.to_string().into());
+                sets.push(d);
             }
         }
         if !sets.is_empty() {

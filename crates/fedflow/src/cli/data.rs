@@ -34,6 +34,28 @@ pub enum DataCommand {
         #[arg(long, default_value = ",")]
         delimiter: String,
     },
+    /// Generate a deterministic synthetic vertical split: DIR/guest.csv
+    /// (id,y,x0..) and DIR/host.csv (id,x0..) with a learnable label.
+    Gen {
+        /// Rows.
+        #[arg(long)]
+        rows: u64,
+        /// Guest features.
+        #[arg(long = "guest-features", default_value_t = 10)]
+        guest_features: usize,
+        /// Host features.
+        #[arg(long = "host-features", default_value_t = 20)]
+        host_features: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Fraction of the host's ids that the guest also has.
+        #[arg(long, default_value_t = 1.0)]
+        overlap: f64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +127,25 @@ pub fn run_data(cmd: DataCommand, dir: &Path, server: &Option<String>) -> Result
                 meta.partitions,
                 meta.schema.sid,
                 meta.schema.header,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        DataCommand::Gen {
+            rows,
+            guest_features,
+            host_features,
+            seed,
+            overlap,
+            out,
+        } => {
+            let started = std::time::Instant::now();
+            let (g, h) =
+                super::gen::generate(rows, guest_features, host_features, seed, overlap, &out)?;
+            println!(
+                "wrote {} and {}: {rows} rows, {guest_features} guest and {host_features} host features, in {:.2} s",
+                g.display(),
+                h.display(),
                 started.elapsed().as_secs_f64()
             );
             Ok(())

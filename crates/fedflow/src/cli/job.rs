@@ -305,6 +305,27 @@ pub fn print_report(r: &JobReport, json: bool) {
             }
         }
         println!("{line}");
+        if t.module == "Evaluation" && t.error.is_none() {
+            print_metrics(&t.summary);
+        }
+    }
+}
+
+/// Evaluation's metrics, one per line (`    auc: 0.9912`) under each evaluated component.
+fn print_metrics(summary: &serde_json::Value) {
+    let Some(obj) = summary.as_object() else {
+        return;
+    };
+    for (name, metrics) in obj {
+        if let Some(m) = metrics.as_object() {
+            println!("    {name}:");
+            for (k, v) in m {
+                match v.as_f64() {
+                    Some(x) => println!("      {k}: {x:.4}"),
+                    None => println!("      {k}: {v}"),
+                }
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod client;
 pub mod data;
+pub mod gen;
 pub mod job;
 pub mod model;
 pub mod server;

@@ -1,0 +1,192 @@
+//! DataTransform's named ops.
+
+use crate::Instance;
+use fedflow_computing::{
+    register_op, ApplyPartitionsOp, Emitter, MapPartitionsOp, OpError, ReduceOp,
+};
+use serde::{Deserialize, Serialize};
+
+/// Parses raw dense rows (`String` values joined by `sep`) into [`Instance`]s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParseDense {
+    /// The table's `id_delimiter`.
+    pub sep: String,
+    /// Raw column names (header, label included), for checks and errors.
+    pub columns: Vec<String>,
+    /// Index of the label among the raw columns.
+    pub label_idx: Option<usize>,
+    /// Raw columns that are not features (match id).
+    pub skip: Vec<usize>,
+    /// Labels are floats (else integers).
+    pub label_float: bool,
+    /// Strings that are missing values.
+    pub missing: Vec<String>,
+    /// Strings that are outliers (only with `outlier_fill` or `outlier_nan`).
+    pub outliers: Vec<String>,
+    /// Replacement of missing values, per feature (None: NaN).
+    pub missing_fill: Option<Vec<f64>>,
+    /// Replacement of outliers, per feature (None: NaN when `outliers` is non-empty).
+    pub outlier_fill: Option<Vec<f64>>,
+}
+
+impl ParseDense {
+    fn parse(&self, id: &str, raw: &str) -> Result<Instance, OpError> {
+        let n_features =
+            self.columns.len() - self.skip.len() - usize::from(self.label_idx.is_some());
+        let mut features = Vec::with_capacity(n_features);
+        let mut label = None;
+        let mut n = 0usize;
+        let fields: Box<dyn Iterator<Item = &str>> = if raw.is_empty() && self.columns.is_empty() {
+            Box::new(std::iter::empty())
+        } else {
+            Box::new(raw.split(self.sep.as_str()))
+        };
+        for (i, field) in fields.enumerate() {
+            n += 1;
+            if i >= self.columns.len() {
+                continue;
+            }
+            let col = &self.columns[i];
+            let f = field.trim();
+            if Some(i) == self.label_idx {
+                let v: f64 = f.parse().map_err(|_| {
+                    OpError::msg(format!(
+                        "row '{id}', column '{col}': label '{f}' is not a number"
+                    ))
+                })?;
+                if !self.label_float && v.fract() != 0.0 {
+                    return Err(OpError::msg(format!(
+                        "row '{id}', column '{col}': label '{f}' is not an integer (label_type int)"
+                    )));
+                }
+                label = Some(v);
+                continue;
+            }
+            if self.skip.contains(&i) {
+                continue;
+            }
+            let j = features.len();
+            let v = if self.outliers.iter().any(|o| o == f) {
+                self.outlier_fill.as_ref().map_or(f64::NAN, |v| v[j])
+            } else if self.missing.iter().any(|m| m == f) {
+                self.missing_fill.as_ref().map_or(f64::NAN, |v| v[j])
+            } else {
+                match f.parse::<f64>() {
+                    Ok(v) if v.is_nan() => self.missing_fill.as_ref().map_or(f64::NAN, |m| m[j]),
+                    Ok(v) => v,
+                    Err(_) => {
+                        return Err(OpError::msg(format!(
+                            "row '{id}', column '{col}': '{f}' is not a number"
+                        )))
+                    }
+                }
+            };
+            features.push(v);
+        }
+        if n != self.columns.len() {
+            return Err(OpError::msg(format!(
+                "row '{id}': {n} values, but the header has {} columns",
+                self.columns.len()
+            )));
+        }
+        Ok(Instance {
+            features,
+            label,
+            weight: 1.0,
+        })
+    }
+}
+
+impl MapPartitionsOp for ParseDense {
+    const NAME: &'static str = "data_transform.parse_dense";
+    const PRESERVES_KEYS: bool = true;
+    type K = String;
+    type V = String;
+    type K2 = String;
+    type V2 = Instance;
+    fn map_partition(
+        &self,
+        _index: usize,
+        rows: &mut dyn Iterator<Item = (String, String)>,
+        out: &mut Emitter<'_, String, Instance>,
+    ) -> Result<(), OpError> {
+        for (k, v) in rows {
+            let inst = self.parse(&k, &v)?;
+            out.emit(&k, &inst)?;
+        }
+        Ok(())
+    }
+}
+register_op!(map_partitions ParseDense, example: ParseDense {
+    sep: ",".into(), columns: vec!["y".into(), "x0".into()], label_idx: Some(0), skip: vec![],
+    label_float: false, missing: vec!["".into()], outliers: vec![], missing_fill: None, outlier_fill: None,
+}, input: vec![("a".to_string(), "1,0.5".to_string())]);
+
+/// Per-feature statistics, ignoring NaN: (min, max, sum, count).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColStats(pub Vec<(f64, f64, f64, u64)>);
+
+/// Column statistics of a partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColStatsOp {
+    /// Number of features.
+    pub n: usize,
+}
+
+impl ApplyPartitionsOp for ColStatsOp {
+    const NAME: &'static str = "data_transform.col_stats";
+    type K = String;
+    type V = Instance;
+    type Out = ColStats;
+    fn apply(
+        &self,
+        _index: usize,
+        rows: &mut dyn Iterator<Item = (String, Instance)>,
+    ) -> Result<ColStats, OpError> {
+        let mut s = vec![(f64::INFINITY, f64::NEG_INFINITY, 0.0, 0u64); self.n];
+        for (_, inst) in rows {
+            for (st, &x) in s.iter_mut().zip(&inst.features) {
+                if !x.is_nan() {
+                    st.0 = st.0.min(x);
+                    st.1 = st.1.max(x);
+                    st.2 += x;
+                    st.3 += 1;
+                }
+            }
+        }
+        Ok(ColStats(s))
+    }
+}
+register_op!(apply_partitions ColStatsOp, example: ColStatsOp { n: 1 }, input: vec![("a".to_string(), Instance { features: vec![1.0], label: None, weight: 1.0 })]);
+
+/// Merges column statistics.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergeColStats;
+
+impl ReduceOp for MergeColStats {
+    const NAME: &'static str = "data_transform.merge_col_stats";
+    type V = ColStats;
+    fn reduce(&self, a: ColStats, b: ColStats) -> Result<ColStats, OpError> {
+        Ok(ColStats(
+            a.0.iter()
+                .zip(&b.0)
+                .map(|(x, y)| (x.0.min(y.0), x.1.max(y.1), x.2 + y.2, x.3 + y.3))
+                .collect(),
+        ))
+    }
+}
+register_op!(reduce MergeColStats, example: MergeColStats, input: vec![(ColStats(vec![(0.0, 1.0, 1.0, 2)]), ColStats(vec![(-1.0, 0.5, 2.0, 1)]))]);
+
+/// One feature's values (for medians).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Column(pub usize);
+
+impl fedflow_computing::MapValuesOp for Column {
+    const NAME: &'static str = "data_transform.column";
+    type V = Instance;
+    type Out = f64;
+    fn map_value(&self, v: Instance) -> Result<f64, OpError> {
+        Ok(v.features.get(self.0).copied().unwrap_or(f64::NAN))
+    }
+}
+register_op!(map_values Column, example: Column(0), input: vec![("a".to_string(), Instance { features: vec![1.0], label: None, weight: 1.0 })]);

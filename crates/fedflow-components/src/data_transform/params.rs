@@ -1,0 +1,130 @@
+//! Parameters, with FATE's names and defaults (`DataTransformParam`).
+
+use crate::ComponentError;
+use serde::{Deserialize, Serialize};
+
+/// FATE's `DataTransformParam` (the fields fedflow reads; others are accepted and ignored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataTransformParam {
+    /// `dense` (FATE also has `sparse` and `tag`; fedflow reads dense).
+    pub input_format: String,
+    /// Whether the data has a label column.
+    pub with_label: bool,
+    /// The label column's name.
+    pub label_name: String,
+    /// `int`, `float` (FATE also accepts `long`, `float64`…).
+    pub label_type: String,
+    /// `dense` (fedflow's instances are dense).
+    pub output_format: String,
+    /// Replace missing values.
+    pub missing_fill: bool,
+    /// Fill value(s): a number, a list in header order, or `{column: value}`.
+    pub default_value: Option<serde_json::Value>,
+    /// `const` / `designated` (use `default_value`), `min`, `max`, `mean`, `median`.
+    pub missing_fill_method: Option<String>,
+    /// Strings that count as missing (default: FATE's list).
+    pub missing_impute: Option<Vec<serde_json::Value>>,
+    /// Replace outliers.
+    pub outlier_replace: bool,
+    /// `const` / `designated`, `min`, `max`, `mean`, `median`.
+    pub outlier_replace_method: Option<String>,
+    /// Values that count as outliers.
+    pub outlier_impute: Option<Vec<serde_json::Value>>,
+    /// Outlier replacement value(s), like `default_value`.
+    pub outlier_replace_value: Option<serde_json::Value>,
+    /// The data has a match id column.
+    pub with_match_id: bool,
+    /// The match id column's name.
+    pub match_id_name: Option<String>,
+    /// FATE's `need_run`.
+    pub need_run: bool,
+}
+
+impl Default for DataTransformParam {
+    fn default() -> Self {
+        DataTransformParam {
+            input_format: "dense".into(),
+            with_label: false,
+            label_name: "y".into(),
+            label_type: "int".into(),
+            output_format: "dense".into(),
+            missing_fill: false,
+            default_value: None,
+            missing_fill_method: None,
+            missing_impute: None,
+            outlier_replace: false,
+            outlier_replace_method: None,
+            outlier_impute: None,
+            outlier_replace_value: None,
+            with_match_id: false,
+            match_id_name: None,
+            need_run: true,
+        }
+    }
+}
+
+/// FATE's default missing-value strings (`imputer.get_missing_value_list`).
+pub const DEFAULT_MISSING: &[&str] = &["", "NA", "na", "null", "NULL", "None", "nan", "NaN"];
+
+impl DataTransformParam {
+    pub(super) fn check(&self, component: &str) -> Result<(), ComponentError> {
+        let bad = |path: &str, message: String| ComponentError::Param {
+            path: format!("{component}.{path}"),
+            message,
+        };
+        if self.input_format != "dense" {
+            return Err(bad(
+                "input_format",
+                format!(
+                    "'{}' is not implemented in this build (expected \"dense\")",
+                    self.input_format
+                ),
+            ));
+        }
+        if !matches!(
+            self.label_type.as_str(),
+            "int" | "long" | "float" | "float64" | "double"
+        ) {
+            return Err(bad(
+                "label_type",
+                format!(
+                    "'{}': expected int, long, float or float64",
+                    self.label_type
+                ),
+            ));
+        }
+        for (path, m) in [
+            ("missing_fill_method", &self.missing_fill_method),
+            ("outlier_replace_method", &self.outlier_replace_method),
+        ] {
+            if let Some(m) = m {
+                if !matches!(
+                    m.as_str(),
+                    "const" | "designated" | "min" | "max" | "mean" | "median"
+                ) {
+                    return Err(bad(
+                        path,
+                        format!("'{m}': expected const, designated, min, max, mean or median"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Strings of a JSON list (numbers printed as FATE would compare them).
+pub(super) fn strings(v: &Option<Vec<serde_json::Value>>, default: &[&str]) -> Vec<String> {
+    match v {
+        None => default.iter().map(|s| s.to_string()).collect(),
+        Some(list) => list
+            .iter()
+            .map(|x| match x {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect(),
+    }
+}

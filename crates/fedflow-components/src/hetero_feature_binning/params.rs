@@ -1,0 +1,167 @@
+//! Parameters, with FATE's names and defaults (`FeatureBinningParam`).
+
+use crate::ComponentError;
+use serde::{Deserialize, Serialize};
+
+/// FATE's `FeatureBinningParam` (fields fedflow reads; the rest are accepted).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeatureBinningParam {
+    /// `quantile` (default) or `bucket` (equal width).
+    pub method: String,
+    /// Number of bins (FATE default 10).
+    pub bin_num: usize,
+    /// Columns to bin by index (-1: all).
+    pub bin_indexes: serde_json::Value,
+    /// Columns to bin by name (combined with `bin_indexes`).
+    pub bin_names: Option<Vec<String>>,
+    /// Added to a bin's counts when one of them is 0 (WOE).
+    pub adjustment_factor: f64,
+    /// Only the guest's own features (no federation).
+    pub local_only: bool,
+    /// Paillier settings.
+    pub encrypt_param: EncryptParam,
+    /// How the output data is transformed.
+    pub transform_param: TransformParam,
+    /// FATE's `need_run`.
+    pub need_run: bool,
+}
+
+/// FATE's `EncryptParam`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EncryptParam {
+    /// `Paillier`.
+    pub method: String,
+    /// Key bits (FATE 1.11.3: 1024).
+    pub key_length: u32,
+}
+
+/// FATE's `TransformParam`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransformParam {
+    /// Columns to transform (-1: the binned ones; null: none).
+    pub transform_cols: serde_json::Value,
+    /// Columns to transform by name.
+    pub transform_names: Option<Vec<String>>,
+    /// `bin_num` (bin index), `woe` (guest only) or null (no transform).
+    pub transform_type: Option<String>,
+}
+
+impl Default for FeatureBinningParam {
+    fn default() -> Self {
+        FeatureBinningParam {
+            method: "quantile".into(),
+            bin_num: 10,
+            bin_indexes: serde_json::json!(-1),
+            bin_names: None,
+            adjustment_factor: 0.5,
+            local_only: false,
+            encrypt_param: EncryptParam::default(),
+            transform_param: TransformParam::default(),
+            need_run: true,
+        }
+    }
+}
+
+impl Default for EncryptParam {
+    fn default() -> Self {
+        EncryptParam {
+            method: "Paillier".into(),
+            key_length: 1024,
+        }
+    }
+}
+
+impl Default for TransformParam {
+    fn default() -> Self {
+        TransformParam {
+            transform_cols: serde_json::json!(-1),
+            transform_names: None,
+            transform_type: Some("bin_num".into()),
+        }
+    }
+}
+
+impl FeatureBinningParam {
+    pub(super) fn check(&self, component: &str) -> Result<(), ComponentError> {
+        let bad = |path: &str, message: String| ComponentError::Param {
+            path: format!("{component}.{path}"),
+            message,
+        };
+        if !matches!(self.method.as_str(), "quantile" | "bucket") {
+            return Err(bad(
+                "method",
+                format!(
+                    "'{}' is not implemented in this build (quantile, bucket are)",
+                    self.method
+                ),
+            ));
+        }
+        if self.bin_num < 2 {
+            return Err(bad(
+                "bin_num",
+                format!("{}: expected at least 2", self.bin_num),
+            ));
+        }
+        if !self.encrypt_param.method.eq_ignore_ascii_case("paillier") {
+            return Err(bad(
+                "encrypt_param.method",
+                format!("'{}': expected Paillier", self.encrypt_param.method),
+            ));
+        }
+        if let Some(t) = &self.transform_param.transform_type {
+            if !matches!(t.as_str(), "bin_num" | "woe") {
+                return Err(bad(
+                    "transform_param.transform_type",
+                    format!("'{t}': expected bin_num, woe or null"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Column indexes selected by FATE's `-1` / list of indexes plus names.
+pub(crate) fn select_columns(
+    component: &str,
+    path: &str,
+    indexes: &serde_json::Value,
+    names: &Option<Vec<String>>,
+    header: &[String],
+) -> Result<Vec<usize>, ComponentError> {
+    let bad = |message: String| ComponentError::Param {
+        path: format!("{component}.{path}"),
+        message,
+    };
+    let mut cols: Vec<usize> = match indexes {
+        serde_json::Value::Null => Vec::new(),
+        serde_json::Value::Number(n) if n.as_i64() == Some(-1) => (0..header.len()).collect(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|v| {
+                v.as_u64()
+                    .map(|i| i as usize)
+                    .filter(|&i| i < header.len())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "{v}: expected a column index below {}",
+                            header.len()
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        v => return Err(bad(format!("{v}: expected -1 or a list of indexes"))),
+    };
+    for n in names.iter().flatten() {
+        let i = header
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| bad(format!("'{n}' is not in the header")))?;
+        cols.push(i);
+    }
+    cols.sort_unstable();
+    cols.dedup();
+    Ok(cols)
+}

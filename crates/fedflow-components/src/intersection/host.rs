@@ -1,0 +1,56 @@
+//! Host side: answers the guest, learns the intersection only when told.
+
+use super::{
+    Found, Ids, IntersectParam, SyncMessage, GUEST_BLIND_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS,
+    HOST_ECDH_IDS, HOST_SIGN_GUEST_IDS, HOST_SIGN_IDS, INTERSECT_IDS, RSA_PUBKEY,
+};
+use crate::{ComponentError, TaskContext};
+use fedflow_core::Role;
+use fedflow_crypto::{BigUint, EcdhPsi, RsaPsiServer};
+
+fn crypto(e: fedflow_crypto::CryptoError) -> ComponentError {
+    ComponentError::Failed(format!("intersection: {e}"))
+}
+
+pub(super) fn run(
+    ctx: &TaskContext,
+    param: &IntersectParam,
+    ids: &Ids,
+) -> Result<Found, ComponentError> {
+    let fed = ctx.federation.as_ref();
+    let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
+        ComponentError::Failed("Intersection needs a guest in the job's roles".into())
+    })?;
+    if param.method() == "ecdh" {
+        let key = EcdhPsi::random();
+        let mine = key.blind(&ids.bytes);
+        HOST_ECDH_IDS.remote(fed, &mine, &[guest], "")?;
+        let theirs: Vec<[u8; 32]> = GUEST_ECDH_IDS.get_one(fed, guest, "")?;
+        let double = key.reblind(&theirs).map_err(crypto)?;
+        GUEST_DOUBLE_IDS.remote(fed, &double, &[guest], "")?;
+    } else {
+        let server = RsaPsiServer::new(param.rsa_params.key_length).map_err(crypto)?;
+        RSA_PUBKEY.remote(fed, &server.public_key(), &[guest], "")?;
+        let tags = server.sign_ids(&ids.bytes);
+        HOST_SIGN_IDS.remote(fed, &tags, &[guest], "")?;
+        let blinded: Vec<Vec<u8>> = GUEST_BLIND_IDS.get_one(fed, guest, "")?;
+        let blinded: Vec<BigUint> = blinded.iter().map(|b| BigUint::from_bytes_be(b)).collect();
+        let signed = server.sign_blinded(&blinded).map_err(crypto)?;
+        let wire: Vec<Vec<u8>> = signed.iter().map(BigUint::to_bytes_be).collect();
+        HOST_SIGN_GUEST_IDS.remote(fed, &wire, &[guest], "")?;
+    }
+    let msg: SyncMessage = INTERSECT_IDS.get_one(fed, guest, "")?;
+    Ok(match msg {
+        SyncMessage::Positions(p) => {
+            if let Some(bad) = p.iter().find(|&&j| j as usize >= ids.keys.len()) {
+                return Err(ComponentError::Failed(format!(
+                    "intersection: guest sent position {bad} of {} ids",
+                    ids.keys.len()
+                )));
+            }
+            Found::Positions(p.into_iter().map(|j| j as usize).collect())
+        }
+        SyncMessage::Cardinality(c) => Found::Count(c),
+        SyncMessage::Nothing => Found::Nothing,
+    })
+}

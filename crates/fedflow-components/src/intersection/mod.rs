@@ -1,0 +1,238 @@
+//! `Intersection` (FATE's Intersection, fate-reference §6): private set
+//! intersection of the guest's and each host's sample ids.
+//!
+//! * `rsa` (default): FATE's blind-signature protocol. The host generates an
+//!   RSA key (`rsa_params.key_length`, default 1024), sends `{e, n}`
+//!   (`rsa_pubkey`) and the tags `H2(H1(id)^d mod n)` of its ids
+//!   (`host_sign_ids`); the guest sends `r^e·H1(id)` (`guest_blind_ids`), the
+//!   host signs them (`host_sign_guest_ids`), the guest unblinds, hashes and
+//!   joins. H1 = H2 = SHA-256.
+//! * `ecdh`: commutative double encryption over ristretto255 (curve25519):
+//!   each side sends `k·H(id)` (`guest_ecdh_ids`, `host_ecdh_ids`), the host
+//!   returns the guest's list re-encrypted (`guest_double_ids`), the guest
+//!   re-encrypts the host's list and joins.
+//!
+//! Both sides shuffle their id lists before sending, so positions reveal
+//! nothing. The guest learns the intersection; with `sync_intersect_ids`
+//! (default true) it sends each host the positions of the intersecting
+//! entries in that host's own list (`intersect_ids`) — the host learns the
+//! intersection and nothing else; without it the host learns nothing and
+//! outputs an empty table. Several hosts: the guest's result is the
+//! intersection over all hosts, and that is what each host is told.
+//! `cardinality_only`: the guest learns only the count (sent to the hosts
+//! with `sync_cardinality`), and no data is output.
+//!
+//! Repeated ids: a table's ids are deduplicated before the protocol (each id
+//! is encrypted once), and the output keeps every row whose id is in the
+//! intersection (FATE's tables have unique keys, so this only matters for
+//! tables built with repeated keys). `salt` is appended to every id.
+//!
+//! Output: the party's instance table restricted to the intersection (same
+//! keys and values; with `only_output_key`, instances without features).
+//! Summary: `intersect_num`, `intersect_rate` (of the party's own rows).
+
+mod guest;
+mod host;
+mod ops;
+mod params;
+
+pub use ops::{IdOnly, KeepInstance, KeyOnly};
+pub use params::{EcdhParams, IntersectParam, RsaParams};
+
+use crate::{
+    parse_params, Component, ComponentError, ComponentOutput, Dataset, Instance, Schema,
+    TaskContext,
+};
+use fedflow_computing::{parallelize, TypedTable};
+use fedflow_core::Role;
+use fedflow_federation::TransferVariable;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+/// RSA: the host's public key, host → guest.
+pub const RSA_PUBKEY: TransferVariable =
+    TransferVariable::new("rsa_pubkey", &[Role::Host], &[Role::Guest]);
+/// RSA: the host's signed id tags, host → guest.
+pub const HOST_SIGN_IDS: TransferVariable =
+    TransferVariable::new("host_sign_ids", &[Role::Host], &[Role::Guest]);
+/// RSA: the guest's blinded ids, guest → host.
+pub const GUEST_BLIND_IDS: TransferVariable =
+    TransferVariable::new("guest_blind_ids", &[Role::Guest], &[Role::Host]);
+/// RSA: the guest's blinded ids signed, host → guest.
+pub const HOST_SIGN_GUEST_IDS: TransferVariable =
+    TransferVariable::new("host_sign_guest_ids", &[Role::Host], &[Role::Guest]);
+/// ECDH: the guest's encrypted ids, guest → host.
+pub const GUEST_ECDH_IDS: TransferVariable =
+    TransferVariable::new("guest_ecdh_ids", &[Role::Guest], &[Role::Host]);
+/// ECDH: the host's encrypted ids, host → guest.
+pub const HOST_ECDH_IDS: TransferVariable =
+    TransferVariable::new("host_ecdh_ids", &[Role::Host], &[Role::Guest]);
+/// ECDH: the guest's ids encrypted by both, host → guest.
+pub const GUEST_DOUBLE_IDS: TransferVariable =
+    TransferVariable::new("guest_double_ids", &[Role::Host], &[Role::Guest]);
+/// The outcome for a host, guest → host.
+pub const INTERSECT_IDS: TransferVariable =
+    TransferVariable::new("intersect_ids", &[Role::Guest], &[Role::Host]);
+
+/// What the guest tells a host at the end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum SyncMessage {
+    /// Positions, in the host's sent list, of the intersecting ids.
+    Positions(Vec<u64>),
+    /// Only the count (`sync_cardinality`).
+    Cardinality(u64),
+    /// Nothing (`sync_intersect_ids` false).
+    Nothing,
+}
+
+/// The component.
+pub struct Intersection;
+
+impl Component for Intersection {
+    fn module(&self) -> &'static str {
+        "Intersection"
+    }
+
+    fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
+        let param: IntersectParam = parse_params(&ctx.component_name, &ctx.params)?;
+        param.check(&ctx.component_name)?;
+        match ctx.local.role {
+            Role::Guest | Role::Host => {}
+            _ => return Ok(ComponentOutput::default()),
+        }
+        let input = ctx.inputs.any().ok_or_else(|| {
+            ComponentError::Input(format!("{}: no input data", ctx.component_name))
+        })?;
+        let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
+        let ids = distinct_ids(&table, &param)?;
+        let total = table.count()?;
+        let found = match ctx.local.role {
+            Role::Guest => guest::run(ctx, &param, &ids)?,
+            _ => host::run(ctx, &param, &ids)?,
+        };
+        finish(ctx, &param, input, &table, &ids, found, total)
+    }
+}
+
+/// The party's distinct ids (with the salt appended), shuffled.
+pub(crate) struct Ids {
+    /// The ids as in the table.
+    pub keys: Vec<String>,
+    /// The bytes encrypted (id + salt).
+    pub bytes: Vec<Vec<u8>>,
+}
+
+fn distinct_ids(
+    table: &TypedTable<String, Instance>,
+    param: &IntersectParam,
+) -> Result<Ids, ComponentError> {
+    let mut keys: Vec<String> = table
+        .map_values(IdOnly)?
+        .collect()?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.shuffle(&mut rand::thread_rng());
+    let salt = if param.method() == "rsa" {
+        &param.rsa_params.salt
+    } else {
+        &param.ecdh_params.salt
+    };
+    let bytes = keys
+        .iter()
+        .map(|k| {
+            let mut b = k.as_bytes().to_vec();
+            b.extend_from_slice(salt.as_bytes());
+            b
+        })
+        .collect();
+    Ok(Ids { keys, bytes })
+}
+
+/// What a party learned: the positions (in its own id list) of the
+/// intersection, or only a count, or nothing.
+pub(crate) enum Found {
+    Positions(Vec<usize>),
+    Count(u64),
+    Nothing,
+}
+
+fn finish(
+    ctx: &TaskContext,
+    param: &IntersectParam,
+    input: &Dataset,
+    table: &TypedTable<String, Instance>,
+    ids: &Ids,
+    found: Found,
+    total: u64,
+) -> Result<ComponentOutput, ComponentError> {
+    let rate = |n: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            n as f64 / total as f64
+        }
+    };
+    let positions = match found {
+        Found::Positions(p) => p,
+        Found::Count(n) => {
+            tracing::info!("{}: intersection cardinality {n}", ctx.component_name);
+            return Ok(ComponentOutput {
+                summary: serde_json::json!({"intersect_num": n, "intersect_rate": rate(n), "cardinality_only": true}),
+                ..Default::default()
+            });
+        }
+        Found::Nothing if param.cardinality_only => {
+            return Ok(ComponentOutput {
+                summary: serde_json::json!({"cardinality_only": true}),
+                ..Default::default()
+            })
+        }
+        Found::Nothing => {
+            // sync_intersect_ids false: the host learns nothing and outputs no rows.
+            let empty: Vec<(String, u8)> = Vec::new();
+            let keep = parallelize(ctx.computing.as_ref(), empty, table.partitions().max(1))?;
+            let out = table.join(&keep, KeepInstance)?;
+            return Ok(ComponentOutput {
+                summary: serde_json::json!({"sync_intersect_ids": false}),
+                data: vec![Dataset {
+                    table: out.raw().clone(),
+                    schema: input.schema.clone(),
+                }],
+                model: None,
+            });
+        }
+    };
+    let rows: Vec<(String, u8)> = positions
+        .iter()
+        .map(|&i| (ids.keys[i].clone(), 0))
+        .collect();
+    let keep = parallelize(ctx.computing.as_ref(), rows, table.partitions().max(1))?;
+    let mut out = table.join(&keep, KeepInstance)?;
+    let mut schema: Schema = input.schema.clone();
+    if param.only_output_key {
+        out = out.map_values(KeyOnly)?;
+        schema.header.clear();
+        schema.label_name = None;
+    }
+    let n = out.count()?;
+    tracing::info!(
+        "{}: intersection {n} of {total} rows ({:.4})",
+        ctx.component_name,
+        rate(n)
+    );
+    let summary = serde_json::json!({"intersect_num": n, "intersect_rate": rate(n)});
+    Ok(ComponentOutput {
+        summary,
+        data: vec![Dataset {
+            table: out.raw().clone(),
+            schema,
+        }],
+        model: None,
+    })
+}
+
+#[cfg(test)]
+mod tests;
