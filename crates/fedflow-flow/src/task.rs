@@ -202,7 +202,10 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
                 .outputs(&spec.job_id, up, spec.party)
                 .map_err(|e| e.to_string())?;
             if let Some((ns, name)) = outputs.get(pos).or_else(|| outputs.first()) {
-                sets.push(load_dataset(env, computing.as_ref(), ns, name)?);
+                let mut d = load_dataset(env, computing.as_ref(), ns, name)?;
+                // Consumers such as Evaluation name results by the producing component.
+                d.schema.extra.insert("source_component".into(), up.to_string().into());
+                sets.push(d);
             }
         }
         if !sets.is_empty() {
