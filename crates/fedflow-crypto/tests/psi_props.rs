@@ -88,3 +88,18 @@ fn rsa_rejects_mismatched_input() {
     let pk = bincode::serialize(&server.public_key()).expect("ser");
     assert!(pk.len() <= 64 + 3 + 16);
 }
+
+#[test]
+fn ecdh_single_and_batch_agree() {
+    let a = EcdhPsi::from_seed([9; 32]);
+    let b = EcdhPsi::from_seed([8; 32]);
+    let ids: Vec<Vec<u8>> = (0..600u32).map(|i| i.to_le_bytes().to_vec()).collect();
+    let batch = a.blind(&ids);
+    for (id, t) in ids.iter().zip(&batch) {
+        assert_eq!(&a.blind_one(id), t);
+    }
+    let re = b.reblind(&batch).expect("reblind");
+    for (p, t) in batch.iter().zip(&re) {
+        assert_eq!(&b.reblind_one(p).expect("one"), t);
+    }
+}
