@@ -193,6 +193,15 @@ impl BigUint {
         Some((BigUint(q), BigUint(r)))
     }
 
+    /// `self / d` when `d` is known to divide `self` (faster than division;
+    /// the result is unspecified otherwise). `None` if `d` is zero.
+    pub fn div_exact(&self, d: &Self) -> Option<Self> {
+        if d.is_zero() {
+            return None;
+        }
+        Some(BigUint(imp::div_exact(&self.0, &d.0)))
+    }
+
     /// `self mod m` (m > 0).
     pub fn rem(&self, m: &Self) -> Self {
         BigUint(imp::rem(&self.0, &m.0))

@@ -725,10 +725,10 @@ impl PrivateKey {
         let one = BigUint::one();
         let part = |prime: &BigUint, prime2: &BigUint, pm1: &BigUint, h: &BigUint| {
             let x = ct.c.rem(prime2).pow_mod(pm1, prime2);
+            // x ≡ 1 (mod p), so L_p(x) = (x - 1)/p is an exact division.
             let l = x
                 .checked_sub(&one)
-                .and_then(|v| v.div_rem(prime))
-                .map(|(l, _)| l)
+                .and_then(|v| v.div_exact(prime))
                 .unwrap_or_default();
             l.mul_mod(h, prime)
         };

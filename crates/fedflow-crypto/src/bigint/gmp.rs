@@ -51,6 +51,9 @@ pub(super) fn low_bits(a: &Inner, bits: u32) -> Inner {
 pub(super) fn div_rem(a: &Inner, d: &Inner) -> (Inner, Inner) {
     a.clone().div_rem_floor(d.clone())
 }
+pub(super) fn div_exact(a: &Inner, d: &Inner) -> Inner {
+    Integer::from(a.div_exact_ref(d))
+}
 pub(super) fn rem(a: &Inner, m: &Inner) -> Inner {
     Integer::from(a % m)
 }

@@ -55,6 +55,9 @@ pub(super) fn low_bits(a: &Inner, bits: u32) -> Inner {
 pub(super) fn div_rem(a: &Inner, d: &Inner) -> (Inner, Inner) {
     a.div_rem(d)
 }
+pub(super) fn div_exact(a: &Inner, d: &Inner) -> Inner {
+    a / d
+}
 pub(super) fn rem(a: &Inner, m: &Inner) -> Inner {
     a % m
 }
