@@ -82,18 +82,20 @@ fn combined(a: f64, b: f64) -> f64 {
     1.0 / (1.0 / a + 1.0 / b)
 }
 
-/// Run the benchmarks (single thread) and return the rows.
+/// Run the benchmarks (single thread) and return the rows. Should an
+/// operation fail (it does not with valid options), the rows measured so far
+/// are returned.
 pub fn run(opts: &BenchOptions) -> Vec<BenchRow> {
-    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-        Ok(pool) => pool.install(|| run_inner(opts)),
-        Err(_) => run_inner(opts),
-    }
-    .unwrap_or_default()
+    let mut rows = Vec::new();
+    let _ = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+        Ok(pool) => pool.install(|| run_inner(opts, &mut rows)),
+        Err(_) => run_inner(opts, &mut rows),
+    };
+    rows
 }
 
-fn run_inner(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
+fn run_inner(opts: &BenchOptions, rows: &mut Vec<BenchRow>) -> Result<()> {
     let s = opts.seconds_per_row;
-    let mut rows = Vec::new();
     let mut push = |group, op: &str, bits, per_sec, unit| {
         rows.push(BenchRow {
             group,
@@ -311,7 +313,7 @@ fn run_inner(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
             "elements",
         );
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// Markdown table of rows.

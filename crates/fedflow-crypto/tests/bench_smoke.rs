@@ -1,0 +1,20 @@
+//! The benchmark entry point produces every row (tiny keys, tiny budgets).
+
+use fedflow_crypto::bench::{self, BenchOptions, BenchTable};
+
+#[test]
+fn bench_run_produces_all_rows() {
+    let rows = bench::run(&BenchOptions {
+        paillier_bits: vec![512],
+        rsa_bits: vec![512],
+        ecdh: true,
+        seconds_per_row: 0.001,
+    });
+    // 9 Paillier + 3 packed + 3 ECDH + 6 RSA rows.
+    assert_eq!(rows.len(), 21, "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r.per_sec.is_finite() && r.per_sec > 0.0));
+    let table = BenchTable(&rows).to_string();
+    assert!(table.contains("psi-ecdh") && table.contains("decrypt (CRT)"));
+}
