@@ -5,7 +5,7 @@
 //!   parallel APIs, compact serde).
 //! * [`pack`]: several fixed-point values per plaintext (SecureBoost g/h).
 //! * [`psi`]: ECDH (ristretto255) and RSA blind-signature PSI building blocks.
-//! * [`bench`]: ops/s per core, as printed by `fedflow bench crypto`.
+//! * [`mod@bench`]: ops/s per core, as printed by `fedflow bench crypto`.
 //!
 //! Big integers go through [`bigint::BigUint`] (GMP backend by default,
 //! feature `gmp`; `pure-rust` for num-bigint).

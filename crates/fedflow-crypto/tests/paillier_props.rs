@@ -305,3 +305,21 @@ fn djn_custom_parameters() {
         assert!(rel_close(sk.decrypt(&c).expect("dec"), x));
     }
 }
+
+#[test]
+fn obfuscator_pool_refills_in_background() {
+    let (_, sk) = keys();
+    let pool = ObfuscatorPool::for_owner(sk, 4);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // Drain it twice: the background thread must have refilled it in between.
+    for _ in 0..2 {
+        let mut got = 0;
+        while got < 4 && std::time::Instant::now() < deadline {
+            match pool.take() {
+                Some(_) => got += 1,
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+        assert_eq!(got, 4, "pool did not refill");
+    }
+}
