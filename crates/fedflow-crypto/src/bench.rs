@@ -107,6 +107,18 @@ fn run_inner(opts: &BenchOptions, rows: &mut Vec<BenchRow>) -> Result<()> {
     };
     for &bits in &opts.paillier_bits {
         let (pk, sk) = PaillierKeypair::generate(bits)?;
+        let r = measure(s, || {
+            if let Ok(fresh) = crate::PublicKey::from_n(pk.n().clone()) {
+                fresh.precompute_djn();
+            }
+        });
+        push(
+            "paillier",
+            "DJN table build (one-off per key)",
+            bits,
+            r,
+            "tables",
+        );
         pk.precompute_djn();
         let x = 0.123_456_789_f64;
         let mut err: Option<CryptoError> = None;

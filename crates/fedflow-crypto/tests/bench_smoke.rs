@@ -10,8 +10,8 @@ fn bench_run_produces_all_rows() {
         ecdh: true,
         seconds_per_row: 0.001,
     });
-    // 9 Paillier + 3 packed + 3 ECDH + 6 RSA rows.
-    assert_eq!(rows.len(), 21, "{rows:?}");
+    // 10 Paillier + 3 packed + 3 ECDH + 6 RSA rows.
+    assert_eq!(rows.len(), 22, "{rows:?}");
     assert!(rows
         .iter()
         .all(|r| r.per_sec.is_finite() && r.per_sec > 0.0));
