@@ -69,13 +69,25 @@ pub fn precision_exponent(precision: f64) -> Result<i32> {
     Ok((precision.ln() / f64::from(BASE).ln()).floor() as i32)
 }
 
-/// Signed magnitude of `x · 16^exponent`, rounded half-to-even.
-fn scaled_mantissa(x: f64, exponent: i32) -> (bool, BigUint) {
+fn too_big(bits: i64, exponent: i32, max_int: &BigUint) -> CryptoError {
+    CryptoError::Overflow(format!(
+        "mantissa of {bits} bits exceeds max_int ({} bits) at exponent {exponent}",
+        max_int.bits()
+    ))
+}
+
+/// Signed magnitude of `x · 16^exponent`, rounded half-to-even; errors
+/// (before allocating anything) if it cannot fit `max_int`.
+fn scaled_mantissa(x: f64, exponent: i32, max_int: &BigUint) -> Result<(bool, BigUint)> {
     let (neg, mant, e2) = decompose(x);
     let shift = i64::from(e2) + i64::from(LOG2_BASE) * i64::from(exponent);
+    let mant_bits = i64::from(64 - mant.leading_zeros());
     let mag = if mant == 0 {
         BigUint::zero()
     } else if shift >= 0 {
+        if mant_bits + shift > i64::from(max_int.bits()) {
+            return Err(too_big(mant_bits + shift, exponent, max_int));
+        }
         BigUint::from(mant).shl(shift as u32)
     } else {
         let s = (-shift) as u32;
@@ -89,7 +101,7 @@ fn scaled_mantissa(x: f64, exponent: i32) -> (bool, BigUint) {
             BigUint::from(q + u64::from(up))
         }
     };
-    (neg && !mag.is_zero(), mag)
+    Ok((neg && !mag.is_zero(), mag))
 }
 
 fn wrap(
@@ -100,11 +112,7 @@ fn wrap(
     max_int: &BigUint,
 ) -> Result<EncodedNumber> {
     if mag > *max_int {
-        return Err(CryptoError::Overflow(format!(
-            "mantissa of {} bits exceeds max_int ({} bits) at exponent {exponent}",
-            mag.bits(),
-            max_int.bits()
-        )));
+        return Err(too_big(i64::from(mag.bits()), exponent, max_int));
     }
     let encoding = if neg {
         n.checked_sub(&mag).unwrap_or_default()
@@ -132,7 +140,7 @@ pub fn encode_f64(
     if let Some(m) = max_exponent {
         exponent = exponent.max(m);
     }
-    let (neg, mag) = scaled_mantissa(x, exponent);
+    let (neg, mag) = scaled_mantissa(x, exponent, max_int)?;
     wrap(neg, mag, exponent, n, max_int)
 }
 
@@ -144,7 +152,12 @@ pub fn encode_i64(
     max_exponent: Option<i32>,
 ) -> Result<EncodedNumber> {
     let exponent = max_exponent.unwrap_or(0).max(0);
-    let mag = BigUint::from(x.unsigned_abs()).shl((LOG2_BASE * exponent) as u32);
+    let shift = i64::from(LOG2_BASE) * i64::from(exponent);
+    let x_bits = i64::from(64 - x.unsigned_abs().leading_zeros());
+    if x != 0 && x_bits + shift > i64::from(max_int.bits()) {
+        return Err(too_big(x_bits + shift, exponent, max_int));
+    }
+    let mag = BigUint::from(x.unsigned_abs()).shl(shift as u32);
     wrap(x < 0, mag, exponent, n, max_int)
 }
 
