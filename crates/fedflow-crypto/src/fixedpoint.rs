@@ -269,6 +269,43 @@ mod tests {
         }
     }
 
+    /// Vectors computed with FATE's formula in Python
+    /// (`int(round(x * pow(16, e)))`, `e = floor((53 - frexp(x)[1]) / 4)`).
+    #[test]
+    fn matches_fate_vectors() {
+        let (n, max_int) = key();
+        let cases: [(f64, i32, i128); 5] = [
+            (-123.456, 11, -2_171_860_920_299_422),
+            (0.1, 14, 7_205_759_403_792_794),
+            (1e-5, 17, 2_951_479_051_793_528),
+            (3.0e7, 7, 8_053_063_680_000_000),
+            (7.0, 12, 1_970_324_836_974_592),
+        ];
+        for (x, e, m) in cases {
+            let enc = encode_f64(x, &n, &max_int, None, None).expect("encode");
+            assert_eq!(enc.exponent, e, "{x}");
+            let want = if m < 0 {
+                n.checked_sub(&BigUint::from(m.unsigned_abs()))
+                    .expect("n > |m|")
+            } else {
+                BigUint::from(m as u128)
+            };
+            assert_eq!(enc.encoding, want, "{x}");
+        }
+        // max_exponent raises the exponent (FATE's add-plaintext path).
+        let enc = encode_f64(0.5, &n, &max_int, None, Some(20)).expect("encode");
+        assert_eq!(
+            (enc.exponent, enc.encoding),
+            (20, BigUint::from(604_462_909_807_314_587_353_088u128))
+        );
+        let enc = encode_i64(-3, &n, &max_int, Some(5)).expect("encode");
+        assert_eq!(enc.exponent, 5);
+        assert_eq!(
+            enc.encoding,
+            n.checked_sub(&BigUint::from(3_145_728u64)).expect("n > m")
+        );
+    }
+
     #[test]
     fn overflow_is_detected() {
         let (n, max_int) = key();
