@@ -69,13 +69,25 @@ pub fn precision_exponent(precision: f64) -> Result<i32> {
     Ok((precision.ln() / f64::from(BASE).ln()).floor() as i32)
 }
 
-/// Signed magnitude of `x · 16^exponent`, rounded half-to-even.
-fn scaled_mantissa(x: f64, exponent: i32) -> (bool, BigUint) {
+fn too_big(bits: i64, exponent: i32, max_int: &BigUint) -> CryptoError {
+    CryptoError::Overflow(format!(
+        "mantissa of {bits} bits exceeds max_int ({} bits) at exponent {exponent}",
+        max_int.bits()
+    ))
+}
+
+/// Signed magnitude of `x · 16^exponent`, rounded half-to-even; errors
+/// (before allocating anything) if it cannot fit `max_int`.
+fn scaled_mantissa(x: f64, exponent: i32, max_int: &BigUint) -> Result<(bool, BigUint)> {
     let (neg, mant, e2) = decompose(x);
     let shift = i64::from(e2) + i64::from(LOG2_BASE) * i64::from(exponent);
+    let mant_bits = i64::from(64 - mant.leading_zeros());
     let mag = if mant == 0 {
         BigUint::zero()
     } else if shift >= 0 {
+        if mant_bits + shift > i64::from(max_int.bits()) {
+            return Err(too_big(mant_bits + shift, exponent, max_int));
+        }
         BigUint::from(mant).shl(shift as u32)
     } else {
         let s = (-shift) as u32;
@@ -89,7 +101,7 @@ fn scaled_mantissa(x: f64, exponent: i32) -> (bool, BigUint) {
             BigUint::from(q + u64::from(up))
         }
     };
-    (neg && !mag.is_zero(), mag)
+    Ok((neg && !mag.is_zero(), mag))
 }
 
 fn wrap(
@@ -100,11 +112,7 @@ fn wrap(
     max_int: &BigUint,
 ) -> Result<EncodedNumber> {
     if mag > *max_int {
-        return Err(CryptoError::Overflow(format!(
-            "mantissa of {} bits exceeds max_int ({} bits) at exponent {exponent}",
-            mag.bits(),
-            max_int.bits()
-        )));
+        return Err(too_big(i64::from(mag.bits()), exponent, max_int));
     }
     let encoding = if neg {
         n.checked_sub(&mag).unwrap_or_default()
@@ -132,7 +140,7 @@ pub fn encode_f64(
     if let Some(m) = max_exponent {
         exponent = exponent.max(m);
     }
-    let (neg, mag) = scaled_mantissa(x, exponent);
+    let (neg, mag) = scaled_mantissa(x, exponent, max_int)?;
     wrap(neg, mag, exponent, n, max_int)
 }
 
@@ -144,7 +152,12 @@ pub fn encode_i64(
     max_exponent: Option<i32>,
 ) -> Result<EncodedNumber> {
     let exponent = max_exponent.unwrap_or(0).max(0);
-    let mag = BigUint::from(x.unsigned_abs()).shl((LOG2_BASE * exponent) as u32);
+    let shift = i64::from(LOG2_BASE) * i64::from(exponent);
+    let x_bits = i64::from(64 - x.unsigned_abs().leading_zeros());
+    if x != 0 && x_bits + shift > i64::from(max_int.bits()) {
+        return Err(too_big(x_bits + shift, exponent, max_int));
+    }
+    let mag = BigUint::from(x.unsigned_abs()).shl(shift as u32);
     wrap(x < 0, mag, exponent, n, max_int)
 }
 
@@ -254,6 +267,43 @@ mod tests {
                 "roundtrip {x} -> {y}"
             );
         }
+    }
+
+    /// Vectors computed with FATE's formula in Python
+    /// (`int(round(x * pow(16, e)))`, `e = floor((53 - frexp(x)[1]) / 4)`).
+    #[test]
+    fn matches_fate_vectors() {
+        let (n, max_int) = key();
+        let cases: [(f64, i32, i128); 5] = [
+            (-123.456, 11, -2_171_860_920_299_422),
+            (0.1, 14, 7_205_759_403_792_794),
+            (1e-5, 17, 2_951_479_051_793_528),
+            (3.0e7, 7, 8_053_063_680_000_000),
+            (7.0, 12, 1_970_324_836_974_592),
+        ];
+        for (x, e, m) in cases {
+            let enc = encode_f64(x, &n, &max_int, None, None).expect("encode");
+            assert_eq!(enc.exponent, e, "{x}");
+            let want = if m < 0 {
+                n.checked_sub(&BigUint::from(m.unsigned_abs()))
+                    .expect("n > |m|")
+            } else {
+                BigUint::from(m as u128)
+            };
+            assert_eq!(enc.encoding, want, "{x}");
+        }
+        // max_exponent raises the exponent (FATE's add-plaintext path).
+        let enc = encode_f64(0.5, &n, &max_int, None, Some(20)).expect("encode");
+        assert_eq!(
+            (enc.exponent, enc.encoding),
+            (20, BigUint::from(604_462_909_807_314_587_353_088u128))
+        );
+        let enc = encode_i64(-3, &n, &max_int, Some(5)).expect("encode");
+        assert_eq!(enc.exponent, 5);
+        assert_eq!(
+            enc.encoding,
+            n.checked_sub(&BigUint::from(3_145_728u64)).expect("n > m")
+        );
     }
 
     #[test]

@@ -5,9 +5,25 @@
 //!   parallel APIs, compact serde).
 //! * [`pack`]: several fixed-point values per plaintext (SecureBoost g/h).
 //! * [`psi`]: ECDH (ristretto255) and RSA blind-signature PSI building blocks.
-//! * [`bench`]: ops/s per core, as printed by `fedflow bench crypto`.
+//! * [`mod@bench`]: ops/s per core, as printed by `fedflow bench crypto`.
 //!
-//! Big integers go through [`bigint::BigUint`] (GMP backend, feature `gmp`).
+//! Big integers go through [`bigint::BigUint`] (GMP backend by default,
+//! feature `gmp`; `pure-rust` for num-bigint).
+//!
+//! ```
+//! use fedflow_crypto::{EcdhPsi, PaillierKeypair, intersect_indices};
+//!
+//! let (pk, sk) = PaillierKeypair::generate(512)?; // 1024 or more in practice
+//! let a = pk.encrypt(1.5)?;
+//! let b = pk.mul_i64(&pk.encrypt(-0.25)?, 4)?;
+//! assert_eq!(sk.decrypt(&pk.add(&a, &b)?)?, 0.5);
+//!
+//! let (g, h) = (EcdhPsi::random(), EcdhPsi::random());
+//! let g2 = h.reblind(&g.blind(&["a", "b", "c"]))?;
+//! let h2 = g.reblind(&h.blind(&["c", "a", "x"]))?;
+//! assert_eq!(intersect_indices(&g2, &h2), vec![0, 2]);
+//! # Ok::<(), fedflow_crypto::CryptoError>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod bench;

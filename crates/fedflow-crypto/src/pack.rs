@@ -51,6 +51,11 @@ impl Packer {
         }
         let headroom = 64 - max_additions.leading_zeros(); // ceil(log2(k+1))
         let slot_bits = value_bits + headroom;
+        if slot_bits > 128 {
+            return Err(CryptoError::Packing(format!(
+                "slot of {slot_bits} bits (value {value_bits} + headroom {headroom}) exceeds 128"
+            )));
+        }
         let usable = key_bits.saturating_sub(2);
         let slots = (usable / slot_bits) as usize;
         if slots == 0 {

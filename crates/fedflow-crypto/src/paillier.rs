@@ -335,7 +335,8 @@ impl PublicKey {
         let t = m.mul_mod(&o.rem(n), n);
         let c = o.add(&n.mul(&t));
         if c >= self.inner.n2 {
-            c.checked_sub(&self.inner.n2).unwrap_or_default()
+            // One subtraction suffices for o < n²; `rem` covers foreign input.
+            c.rem(&self.inner.n2)
         } else {
             c
         }
@@ -418,7 +419,13 @@ impl PublicKey {
             .checked_sub(a.exponent)
             .filter(|d| *d > 0)
             .ok_or(CryptoError::OutOfRange("exponent can only increase"))?;
-        let factor = BigUint::one().shl(diff as u32 * fixedpoint::LOG2_BASE as u32);
+        let shift = i64::from(diff) * i64::from(fixedpoint::LOG2_BASE);
+        if shift >= i64::from(self.bits()) {
+            return Err(CryptoError::Overflow(format!(
+                "exponent alignment by 16^{diff} exceeds the key"
+            )));
+        }
+        let factor = BigUint::one().shl(shift as u32);
         if factor >= self.inner.n {
             return Err(CryptoError::Overflow(format!(
                 "exponent alignment by 16^{diff} exceeds the key"
@@ -725,10 +732,10 @@ impl PrivateKey {
         let one = BigUint::one();
         let part = |prime: &BigUint, prime2: &BigUint, pm1: &BigUint, h: &BigUint| {
             let x = ct.c.rem(prime2).pow_mod(pm1, prime2);
+            // x ≡ 1 (mod p), so L_p(x) = (x - 1)/p is an exact division.
             let l = x
                 .checked_sub(&one)
-                .and_then(|v| v.div_rem(prime))
-                .map(|(l, _)| l)
+                .and_then(|v| v.div_exact(prime))
                 .unwrap_or_default();
             l.mul_mod(h, prime)
         };

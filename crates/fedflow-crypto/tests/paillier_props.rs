@@ -305,3 +305,43 @@ fn djn_custom_parameters() {
         assert!(rel_close(sk.decrypt(&c).expect("dec"), x));
     }
 }
+
+#[test]
+fn obfuscator_pool_refills_in_background() {
+    let (_, sk) = keys();
+    let pool = ObfuscatorPool::for_owner(sk, 4);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // Drain it twice: the background thread must have refilled it in between.
+    for _ in 0..2 {
+        let mut got = 0;
+        while got < 4 && std::time::Instant::now() < deadline {
+            match pool.take() {
+                Some(_) => got += 1,
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+        assert_eq!(got, 4, "pool did not refill");
+    }
+}
+
+#[test]
+fn hostile_exponents_error_instead_of_panicking() {
+    let (pk, sk) = keys();
+    let c = pk.encrypt(1.0).expect("enc");
+    for e in [i32::MAX, i32::MIN, 1 << 30, -(1 << 30)] {
+        let odd = Ciphertext::from_parts(c.raw().clone(), e);
+        // Alignment, plaintext encoding at a huge exponent, decoding: all errors or values, never panics.
+        let _ = pk.add(&odd, &c);
+        let _ = pk.add_plain(&odd, 3.0);
+        let _ = pk.add_plain_i64(&odd, 3);
+        let _ = pk.mul_f64(&odd, 2.0);
+        let _ = sk.decrypt(&odd);
+    }
+    assert!(matches!(
+        pk.add_plain(&Ciphertext::from_parts(c.raw().clone(), 1 << 30), 3.0),
+        Err(CryptoError::Overflow(_))
+    ));
+    // A ciphertext >= n^2 from the wire is rejected by decrypt.
+    let big = Ciphertext::from_parts(pk.n_squared().add(&BigUint::one()), 0);
+    assert!(sk.decrypt(&big).is_err());
+}
