@@ -290,8 +290,11 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
     let heartbeat = Duration::from_secs(app.config.heartbeat_timeout);
     let started = Instant::now();
 
+    // The initiator's row is set last: once it reads as ended, every party's has.
     let finish = |st: &str, error: Option<&str>| {
-        for (p, c) in &clients {
+        let others = clients.iter().filter(|(p, _)| *p != conf.initiator);
+        let init = clients.iter().filter(|(p, _)| *p == conf.initiator);
+        for (p, c) in others.chain(init) {
             if let Err(e) = c.job_status(job_id, *p, st, error) {
                 tracing::warn!("job {job_id}: telling {p} it ended {st}: {e}");
             }
