@@ -7,12 +7,25 @@
 //! * [`TransferVariable`] is what components use: a declared variable with its
 //!   allowed source and destination roles, typed values and tables.
 //! * [`standalone`]: parties on one machine, in one process or several.
+//! * [`rabbitmq`]: through a RabbitMQ broker, with FATE's queue naming.
+//! * [`grpc`]: each party's federation endpoint is a gRPC server (TLS/mTLS),
+//!   a route table maps party ids to addresses.
+//! * [`open`] chooses the engine of a job (`federation_engine`).
 
+pub mod certs;
+pub mod grpc;
+pub mod rabbitmq;
 mod roster;
+mod runtime;
+mod settings;
 pub mod standalone;
+#[cfg(test)]
+mod testutil;
 mod variable;
+mod wire;
 
 pub use roster::Roster;
+pub use settings::{open, parse_routes, FederationSettings, ENGINES, SETTINGS_ENV};
 pub use variable::TransferVariable;
 
 use fedflow_computing::{ComputingError, Session, Table};

@@ -1,0 +1,904 @@
+//! The gRPC federation engine (the role of FATE's rollsite / OSX).
+//!
+//! Each party's federation endpoint is a small gRPC server (`Transfer.Push`,
+//! `Transfer.Abort`, see `proto/federation.proto`) at the party's
+//! `host:port`: `grpc_listen`, else its own entry of the route table. A
+//! process starts one endpoint per address the first time a party there opens
+//! a session and keeps it for its lifetime; parties in separate processes on
+//! one machine each listen on their own port. The route table maps party id →
+//! `host:port`; one party id playing several roles shares its endpoint (the
+//! destination role is in each message).
+//!
+//! **Messages.** `Push` is a client stream: the first packet carries the
+//! header (session, name, tag, source, destination, kind), then chunks of at
+//! most `chunk_bytes` (1 MiB) with their index, the last packet the chunk
+//! count. The sender feeds the stream through a channel of two packets, so it
+//! never holds more than a few chunks; HTTP/2 flow control pushes back when
+//! the receiver does not read. The receiver keeps arrivals keyed by
+//! (session, name, tag, source, destination) until a `get` takes them: up to
+//! `memory_per_message` bytes in memory, then, while no `get` is reading, in
+//! a spool file (so two parties that both send before they receive never
+//! deadlock); while a `get` is reading, a full buffer stops reading the
+//! stream, which is the backpressure. Chunks whose index was already received
+//! are dropped.
+//!
+//! **TLS.** With a CA, a certificate and a key (PEM; `{party_id}` in the
+//! paths is replaced by the local party id), the endpoint serves TLS and
+//! requires client certificates signed by the CA (mTLS), and clients present
+//! theirs and check that the server's certificate is for `party-{id}` of the
+//! destination. `fedflow cert` makes such a CA and certificates ([`crate::certs`]).
+
+use crate::runtime::{block_on, rt};
+use crate::wire::{self, stream_chunks, Assembled, Assembler, Head, Kind, OutChunk, Transport};
+use crate::{Federation, FederationError, Result, Roster};
+use fedflow_computing::{Session, Table};
+use fedflow_core::{Party, Role};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tonic::transport::{
+    Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Server, ServerTlsConfig,
+};
+use tonic::{Request, Response, Status, Streaming};
+
+/// The generated gRPC messages and services.
+#[allow(missing_docs, clippy::all)]
+pub mod pb {
+    tonic::include_proto!("fedflow.federation");
+}
+use pb::transfer_client::TransferClient;
+use pb::transfer_server::{Transfer, TransferServer};
+
+/// The engine's name.
+pub const ENGINE: &str = "grpc";
+
+const MAX_MESSAGE: usize = 64 << 20;
+
+/// TLS files (PEM); `{party_id}` in a path is replaced by the local party id.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The CA that signs every party's certificate (the trust set).
+    pub ca: PathBuf,
+    /// This party's certificate.
+    pub cert: PathBuf,
+    /// This party's private key.
+    pub key: PathBuf,
+}
+
+/// Settings of the gRPC engine.
+#[derive(Debug, Clone)]
+pub struct GrpcOptions {
+    /// How long a `get` waits without progress, and a sender for its peer's endpoint.
+    pub timeout: Duration,
+    /// The largest chunk.
+    pub chunk_bytes: usize,
+    /// This party's endpoint address; default its route.
+    pub listen: Option<String>,
+    /// Party id → `host:port`.
+    pub routes: BTreeMap<u64, String>,
+    /// TLS and mTLS; plaintext when `None`.
+    pub tls: Option<TlsFiles>,
+    /// Where unread arrivals spill; default the temp dir.
+    pub spool_dir: Option<PathBuf>,
+    /// Bytes of one message kept in memory before it spills (or pushes back).
+    pub memory_per_message: usize,
+}
+
+impl Default for GrpcOptions {
+    fn default() -> Self {
+        GrpcOptions {
+            timeout: Duration::from_secs(600),
+            chunk_bytes: 1 << 20,
+            listen: None,
+            routes: BTreeMap::new(),
+            tls: None,
+            spool_dir: None,
+            memory_per_message: 16 << 20,
+        }
+    }
+}
+
+type Key = (String, String, String, Party, Party);
+
+struct Chunk {
+    idx: u64,
+    part: u32,
+    rows: u64,
+    data: Vec<u8>,
+}
+
+struct Spill {
+    path: PathBuf,
+    w: File,
+    r: BufReader<File>,
+    written: u64,
+    read: u64,
+}
+
+impl Spill {
+    fn pending(&self) -> bool {
+        self.read < self.written
+    }
+}
+
+#[derive(Default)]
+struct EntryState {
+    head: Option<Head>,
+    next_in: u64,
+    mem: VecDeque<Chunk>,
+    mem_bytes: usize,
+    spill: Option<Spill>,
+    total: Option<u64>,
+    broken: Option<String>,
+    consumer: bool,
+}
+
+#[derive(Default)]
+struct Entry {
+    st: Mutex<EntryState>,
+    data: Condvar,
+    space: tokio::sync::Notify,
+}
+
+/// The receiving side of one endpoint: arrivals until a `get` takes them.
+struct Inbox {
+    entries: Mutex<HashMap<Key, Arc<Entry>>>,
+    aborted: Mutex<HashMap<(String, Party), String>>,
+    spool: PathBuf,
+    mem_cap: usize,
+    duplicates: AtomicU64,
+}
+
+impl Inbox {
+    fn entry(&self, key: &Key) -> Arc<Entry> {
+        self.entries
+            .lock()
+            .unwrap()
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
+    fn remove(&self, key: &Key) {
+        if let Some(e) = self.entries.lock().unwrap().remove(key) {
+            if let Some(s) = e.st.lock().unwrap().spill.take() {
+                let _ = std::fs::remove_file(s.path);
+            }
+        }
+    }
+
+    /// Stores one packet's chunk; waits (backpressure) while a reader is
+    /// attached and the memory buffer is full.
+    async fn store(&self, e: &Entry, c: Chunk) -> std::result::Result<(), Status> {
+        loop {
+            {
+                let mut st = e.st.lock().unwrap();
+                if c.idx < st.next_in {
+                    self.duplicates.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                if c.idx > st.next_in {
+                    return Err(Status::invalid_argument(format!(
+                        "chunk {} arrived, expected {}",
+                        c.idx, st.next_in
+                    )));
+                }
+                let spilling = st.spill.as_ref().is_some_and(Spill::pending);
+                if !spilling && (st.mem.is_empty() || st.mem_bytes + c.data.len() <= self.mem_cap) {
+                    st.mem_bytes += c.data.len();
+                    st.mem.push_back(c);
+                    st.next_in += 1;
+                    e.data.notify_all();
+                    return Ok(());
+                }
+                if !st.consumer || spilling {
+                    self.spill(&mut st, &c).map_err(|err| {
+                        Status::resource_exhausted(format!("spooling a chunk: {err}"))
+                    })?;
+                    st.next_in += 1;
+                    e.data.notify_all();
+                    return Ok(());
+                }
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), e.space.notified()).await;
+        }
+    }
+
+    fn spill(&self, st: &mut EntryState, c: &Chunk) -> std::io::Result<()> {
+        if st.spill.is_none() {
+            std::fs::create_dir_all(&self.spool)?;
+            let path = self.spool.join(format!(
+                "{}-{:016x}.spool",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            let w = File::create(&path)?;
+            let r = BufReader::new(File::open(&path)?);
+            st.spill = Some(Spill {
+                path,
+                w,
+                r,
+                written: 0,
+                read: 0,
+            });
+        }
+        let s = st.spill.as_mut().expect("just made");
+        let mut rec = Vec::with_capacity(28 + c.data.len());
+        rec.extend_from_slice(&c.idx.to_le_bytes());
+        rec.extend_from_slice(&c.part.to_le_bytes());
+        rec.extend_from_slice(&c.rows.to_le_bytes());
+        rec.extend_from_slice(&(c.data.len() as u64).to_le_bytes());
+        rec.extend_from_slice(&c.data);
+        s.w.write_all(&rec)?;
+        s.written += 1;
+        Ok(())
+    }
+}
+
+fn read_spilled(s: &mut Spill) -> std::io::Result<Chunk> {
+    let mut h = [0u8; 28];
+    s.r.read_exact(&mut h)?;
+    let idx = u64::from_le_bytes(h[0..8].try_into().unwrap());
+    let part = u32::from_le_bytes(h[8..12].try_into().unwrap());
+    let rows = u64::from_le_bytes(h[12..20].try_into().unwrap());
+    let len = u64::from_le_bytes(h[20..28].try_into().unwrap()) as usize;
+    let mut data = vec![0u8; len];
+    s.r.read_exact(&mut data)?;
+    s.read += 1;
+    Ok(Chunk {
+        idx,
+        part,
+        rows,
+        data,
+    })
+}
+
+struct Service {
+    inbox: Arc<Inbox>,
+}
+
+fn party(role: &str, pid: u64) -> std::result::Result<Party, Status> {
+    let role: Role = role
+        .parse()
+        .map_err(|e| Status::invalid_argument(format!("{e}")))?;
+    Ok(Party::new(role, pid))
+}
+
+#[tonic::async_trait]
+impl Transfer for Service {
+    async fn push(
+        &self,
+        req: Request<Streaming<pb::Packet>>,
+    ) -> std::result::Result<Response<pb::PushReply>, Status> {
+        let mut s = req.into_inner();
+        let first = s
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("an empty push"))?;
+        let h = first
+            .header
+            .clone()
+            .ok_or_else(|| Status::invalid_argument("the first packet has no header"))?;
+        let kind = Kind::parse(&h.kind)
+            .ok_or_else(|| Status::invalid_argument(format!("kind '{}'", h.kind)))?;
+        let head = Head {
+            kind,
+            len: h.len,
+            partitions: h.partitions,
+        };
+        let key: Key = (
+            h.session.clone(),
+            h.name.clone(),
+            h.tag.clone(),
+            party(&h.src_role, h.src_pid)?,
+            party(&h.dst_role, h.dst_pid)?,
+        );
+        let e = self.inbox.entry(&key);
+        {
+            let mut st = e.st.lock().unwrap();
+            if st.total.is_some() {
+                return Err(Status::already_exists(format!(
+                    "'{}' (tag '{}') was already sent to {} and not yet received",
+                    h.name, h.tag, key.4
+                )));
+            }
+            if st.head.is_some_and(|x| x != head) {
+                return Err(Status::invalid_argument(
+                    "the header changed between pushes",
+                ));
+            }
+            st.head = Some(head);
+            st.broken = None;
+            e.data.notify_all();
+        }
+        let mut next = Some(first);
+        let mut chunks = 0u64;
+        loop {
+            let p = match next.take() {
+                Some(p) => p,
+                None => match s.message().await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => break,
+                    Err(err) => {
+                        let mut st = e.st.lock().unwrap();
+                        st.broken = Some(format!("its stream broke: {}", err.message()));
+                        e.data.notify_all();
+                        return Err(err);
+                    }
+                },
+            };
+            if !p.data.is_empty() {
+                chunks += 1;
+                self.inbox
+                    .store(
+                        &e,
+                        Chunk {
+                            idx: p.idx,
+                            part: p.part,
+                            rows: p.rows,
+                            data: p.data,
+                        },
+                    )
+                    .await?;
+            }
+            if p.last {
+                let mut st = e.st.lock().unwrap();
+                st.total = Some(p.total);
+                e.data.notify_all();
+                return Ok(Response::new(pb::PushReply { chunks }));
+            }
+        }
+        let mut st = e.st.lock().unwrap();
+        st.broken = Some("its stream ended before the last chunk".into());
+        e.data.notify_all();
+        Err(Status::invalid_argument(
+            "the stream ended before the last chunk",
+        ))
+    }
+
+    async fn abort(
+        &self,
+        req: Request<pb::AbortRequest>,
+    ) -> std::result::Result<Response<pb::PushReply>, Status> {
+        let r = req.into_inner();
+        let src = party(&r.src_role, r.src_pid)?;
+        self.inbox
+            .aborted
+            .lock()
+            .unwrap()
+            .insert((r.session, src), r.reason);
+        Ok(Response::new(pb::PushReply { chunks: 0 }))
+    }
+}
+
+fn endpoints() -> &'static Mutex<HashMap<String, Arc<Inbox>>> {
+    static E: OnceLock<Mutex<HashMap<String, Arc<Inbox>>>> = OnceLock::new();
+    E.get_or_init(Default::default)
+}
+
+fn io(path: &str, e: impl std::fmt::Display) -> FederationError {
+    FederationError::Io {
+        path: path.to_string(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+fn read_pem(p: &Path, pid: u64) -> Result<(PathBuf, Vec<u8>)> {
+    let path = PathBuf::from(p.to_string_lossy().replace("{party_id}", &pid.to_string()));
+    let bytes = std::fs::read(&path).map_err(|source| FederationError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok((path, bytes))
+}
+
+struct LoadedTls {
+    ca: Certificate,
+    identity: Identity,
+}
+
+/// Starts (or finds) this process's endpoint at `listen`.
+fn endpoint(
+    listen: &str,
+    tls: Option<&LoadedTls>,
+    spool: PathBuf,
+    mem_cap: usize,
+) -> Result<Arc<Inbox>> {
+    let mut eps = endpoints().lock().unwrap();
+    if let Some(i) = eps.get(listen) {
+        return Ok(i.clone());
+    }
+    let std_listener = std::net::TcpListener::bind(listen).map_err(|e| {
+        io(
+            listen,
+            format!("cannot listen for the federation endpoint: {e}"),
+        )
+    })?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| io(listen, e))?;
+    let inbox = Arc::new(Inbox {
+        entries: Mutex::new(HashMap::new()),
+        aborted: Mutex::new(HashMap::new()),
+        spool,
+        mem_cap,
+        duplicates: AtomicU64::new(0),
+    });
+    let mut builder = Server::builder()
+        .initial_stream_window_size(Some(4 << 20))
+        .initial_connection_window_size(Some(8 << 20));
+    if let Some(t) = tls {
+        builder = builder
+            .tls_config(
+                ServerTlsConfig::new()
+                    .identity(t.identity.clone())
+                    .client_ca_root(t.ca.clone()),
+            )
+            .map_err(|e| io(listen, format!("TLS: {e}")))?;
+    }
+    let svc = TransferServer::new(Service {
+        inbox: inbox.clone(),
+    })
+    .max_decoding_message_size(MAX_MESSAGE)
+    .max_encoding_message_size(MAX_MESSAGE);
+    let listener = {
+        let _g = rt().enter();
+        tokio::net::TcpListener::from_std(std_listener).map_err(|e| io(listen, e))?
+    };
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let router = builder.add_service(svc);
+    let addr = listen.to_string();
+    rt().spawn(async move {
+        if let Err(e) = router.serve_with_incoming(incoming).await {
+            tracing::error!("federation endpoint {addr} stopped: {e}");
+        }
+    });
+    tracing::info!("federation endpoint listening on {listen}");
+    eps.insert(listen.to_string(), inbox.clone());
+    Ok(inbox)
+}
+
+/// One party's end of a gRPC federation session.
+pub struct GrpcFederation {
+    session_id: String,
+    local: Party,
+    peers: Vec<Party>,
+    options: GrpcOptions,
+    inbox: Arc<Inbox>,
+    tls: Option<LoadedTls>,
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+impl GrpcFederation {
+    /// Joins session `session_id` as `local`, starting this process's
+    /// endpoint for the party if it is not running yet.
+    pub fn new(
+        session_id: &str,
+        local: Party,
+        roster: &Roster,
+        options: GrpcOptions,
+    ) -> Result<Self> {
+        let listen = options
+            .listen
+            .clone()
+            .or_else(|| options.routes.get(&local.party_id).cloned())
+            .ok_or_else(|| {
+                FederationError::Usage(format!(
+                    "grpc federation: no listen address and no route for party {} (set grpc_listen or grpc_routes, \
+                     FEDFLOW_GRPC_ROUTES=9999=127.0.0.1:50051,…)",
+                    local.party_id
+                ))
+            })?;
+        let tls = match &options.tls {
+            None => None,
+            Some(t) => {
+                let (_, ca) = read_pem(&t.ca, local.party_id)?;
+                let (_, cert) = read_pem(&t.cert, local.party_id)?;
+                let (_, key) = read_pem(&t.key, local.party_id)?;
+                Some(LoadedTls {
+                    ca: Certificate::from_pem(ca),
+                    identity: Identity::from_pem(cert, key),
+                })
+            }
+        };
+        let spool = options
+            .spool_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("fedflow-grpc-spool"));
+        let inbox = endpoint(
+            &listen,
+            tls.as_ref(),
+            spool,
+            options.memory_per_message.max(1),
+        )?;
+        let mut peers: Vec<Party> = roster.all().into_iter().filter(|p| *p != local).collect();
+        peers.dedup();
+        Ok(GrpcFederation {
+            session_id: session_id.to_string(),
+            local,
+            peers,
+            options,
+            inbox,
+            tls,
+            channels: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Chunks this process's endpoint dropped as duplicates.
+    pub fn duplicates_dropped(&self) -> u64 {
+        self.inbox.duplicates.load(Ordering::Relaxed)
+    }
+
+    fn route(&self, p: Party) -> Result<String> {
+        self.options
+            .routes
+            .get(&p.party_id)
+            .cloned()
+            .ok_or_else(|| {
+                FederationError::Usage(format!(
+                    "grpc federation: no route for party {}",
+                    p.party_id
+                ))
+            })
+    }
+
+    /// A channel to `p`'s endpoint, waiting (up to `patience`) for it to come up.
+    fn channel(&self, p: Party, patience: Duration) -> Result<Channel> {
+        let addr = self.route(p)?;
+        if let Some(c) = self.channels.lock().unwrap().get(&addr) {
+            return Ok(c.clone());
+        }
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let mut ep = Endpoint::from_shared(format!("{scheme}://{addr}"))
+            .map_err(|e| io(&addr, e))?
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(10))
+            .initial_stream_window_size(Some(4 << 20))
+            .initial_connection_window_size(Some(8 << 20));
+        if let Some(t) = &self.tls {
+            ep = ep
+                .tls_config(
+                    ClientTlsConfig::new()
+                        .ca_certificate(t.ca.clone())
+                        .identity(t.identity.clone())
+                        .domain_name(format!("party-{}", p.party_id)),
+                )
+                .map_err(|e| io(&addr, format!("TLS: {e}")))?;
+        }
+        let start = Instant::now();
+        let ch = block_on(async {
+            loop {
+                match ep.connect().await {
+                    Ok(c) => return Ok(c),
+                    Err(e) => {
+                        let text = format!("{e:?}");
+                        let refused = text.contains("ConnectionRefused")
+                            || text.contains("Connection refused");
+                        if !refused || start.elapsed() > patience {
+                            return Err(io(
+                                &addr,
+                                format!("cannot reach the federation endpoint of {p}: {text}"),
+                            ));
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        })?;
+        self.channels.lock().unwrap().insert(addr, ch.clone());
+        Ok(ch)
+    }
+
+    fn header(&self, dst: Party, name: &str, tag: &str, head: Head) -> pb::Header {
+        pb::Header {
+            session: self.session_id.clone(),
+            name: name.into(),
+            tag: tag.into(),
+            src_role: self.local.role.as_str().into(),
+            src_pid: self.local.party_id,
+            dst_role: dst.role.as_str().into(),
+            dst_pid: dst.party_id,
+            kind: head.kind.as_str().into(),
+            len: head.len,
+            partitions: head.partitions,
+        }
+    }
+
+    /// Pushes one message's packets (`repeat`: chunk indexes sent twice).
+    fn push(
+        &self,
+        dst: Party,
+        name: &str,
+        tag: &str,
+        head: Head,
+        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        repeat: &[u64],
+    ) -> Result<()> {
+        let ch = self.channel(dst, self.options.timeout)?;
+        let addr = self.route(dst)?;
+        let header = self.header(dst, name, tag, head);
+        let r = block_on(async {
+            let (tx, rx) = tokio::sync::mpsc::channel::<pb::Packet>(2);
+            let mut client = TransferClient::new(ch)
+                .max_encoding_message_size(MAX_MESSAGE)
+                .max_decoding_message_size(MAX_MESSAGE);
+            let call = tokio::spawn(async move {
+                client
+                    .push(tokio_stream::wrappers::ReceiverStream::new(rx))
+                    .await
+            });
+            let mut it = chunks.peekable();
+            let mut idx = 0u64;
+            let mut header = Some(header);
+            loop {
+                let c = it.next();
+                let last = it.peek().is_none();
+                let is_chunk = c.is_some();
+                let (part, rows, data) = c.unwrap_or((0, 0, std::borrow::Cow::Borrowed(&[])));
+                let total = if is_chunk { idx + 1 } else { idx };
+                let p = pb::Packet {
+                    header: header.take(),
+                    idx,
+                    part,
+                    rows,
+                    data: data.into_owned(),
+                    last,
+                    total: if last { total } else { 0 },
+                };
+                let times = if repeat.contains(&idx) { 2 } else { 1 };
+                let mut closed = false;
+                for _ in 0..times {
+                    if tx.send(p.clone()).await.is_err() {
+                        closed = true;
+                    }
+                }
+                if closed || last {
+                    break;
+                }
+                idx = total;
+            }
+            drop(tx);
+            call.await
+        });
+        match r {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(status)) if status.code() == tonic::Code::AlreadyExists => {
+                Err(FederationError::Usage(status.message().to_string()))
+            }
+            Ok(Err(status)) => Err(io(
+                &addr,
+                format!(
+                    "sending '{name}' (tag '{tag}') to {dst}: {}: {}",
+                    status.code(),
+                    status.message()
+                ),
+            )),
+            Err(e) => Err(io(&addr, e)),
+        }
+    }
+
+    fn pull(
+        &self,
+        src: Party,
+        name: &str,
+        tag: &str,
+        asm: &mut Assembler<'_>,
+    ) -> Result<Assembled> {
+        let key: Key = (
+            self.session_id.clone(),
+            name.into(),
+            tag.into(),
+            src,
+            self.local,
+        );
+        let malformed = |reason: String| FederationError::Malformed {
+            peer: src,
+            name: name.into(),
+            tag: tag.into(),
+            reason,
+        };
+        let e = self.inbox.entry(&key);
+        let timeout = self.options.timeout;
+        let mut last_progress = Instant::now();
+        let mut head_seen = false;
+        let total = loop {
+            let mut st = e.st.lock().unwrap();
+            st.consumer = true;
+            if let (false, Some(h)) = (head_seen, st.head) {
+                asm.head(h).map_err(malformed)?;
+                head_seen = true;
+            }
+            let next = if let Some(c) = st.mem.pop_front() {
+                st.mem_bytes -= c.data.len();
+                Some(c)
+            } else if let Some(s) = st.spill.as_mut().filter(|s| s.pending()) {
+                Some(read_spilled(s).map_err(|err| io(&s.path.display().to_string(), err))?)
+            } else {
+                None
+            };
+            if let Some(c) = next {
+                drop(st);
+                e.space.notify_one();
+                asm.chunk(c.idx, c.part, c.rows, &c.data)
+                    .map_err(malformed)?;
+                last_progress = Instant::now();
+                continue;
+            }
+            if let Some(t) = st.total {
+                break t;
+            }
+            if let Some(reason) = st.broken.clone() {
+                drop(st);
+                self.inbox.remove(&key);
+                return Err(FederationError::PeerGone {
+                    peer: src,
+                    name: name.into(),
+                    tag: tag.into(),
+                    reason,
+                });
+            }
+            if let Some(reason) = self
+                .inbox
+                .aborted
+                .lock()
+                .unwrap()
+                .get(&(self.session_id.clone(), src))
+                .cloned()
+            {
+                return Err(FederationError::PeerGone {
+                    peer: src,
+                    name: name.into(),
+                    tag: tag.into(),
+                    reason: format!("its task failed: {reason}"),
+                });
+            }
+            if last_progress.elapsed() > timeout {
+                st.consumer = false;
+                return Err(FederationError::Timeout {
+                    peer: src,
+                    name: name.into(),
+                    tag: tag.into(),
+                    waited: timeout,
+                });
+            }
+            let _ = e.data.wait_timeout(st, Duration::from_millis(200)).unwrap();
+        };
+        self.inbox.remove(&key);
+        let a = std::mem::replace(asm, Assembler::new(Kind::Object));
+        a.finish(total).map_err(malformed)
+    }
+
+    /// Streams `chunks` to `dst` as one message (benchmarks).
+    pub fn remote_stream(
+        &self,
+        name: &str,
+        tag: &str,
+        dst: Party,
+        chunks: &mut (dyn Iterator<Item = Vec<u8>> + Send),
+    ) -> Result<()> {
+        let head = Head {
+            kind: Kind::Stream,
+            len: 0,
+            partitions: 0,
+        };
+        self.push(dst, name, tag, head, &mut stream_chunks(chunks), &[])
+    }
+
+    /// Receives a stream from `src`, passing each chunk to `sink`; returns the bytes.
+    pub fn get_stream(
+        &self,
+        name: &str,
+        tag: &str,
+        src: Party,
+        sink: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<u64> {
+        let mut asm = Assembler::stream(sink);
+        match self.pull(src, name, tag, &mut asm)? {
+            Assembled::Streamed(n) => Ok(n),
+            _ => unreachable!("a stream assembler yields a stream"),
+        }
+    }
+}
+
+impl Transport for GrpcFederation {
+    fn chunk_bytes(&self) -> usize {
+        self.options.chunk_bytes
+    }
+    fn send(
+        &self,
+        dst: Party,
+        name: &str,
+        tag: &str,
+        head: Head,
+        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+    ) -> Result<()> {
+        self.push(dst, name, tag, head, chunks, &[])
+    }
+    fn recv(
+        &self,
+        src: Party,
+        name: &str,
+        tag: &str,
+        asm: &mut Assembler<'_>,
+    ) -> Result<Assembled> {
+        self.pull(src, name, tag, asm)
+    }
+}
+
+impl Federation for GrpcFederation {
+    fn engine(&self) -> &'static str {
+        ENGINE
+    }
+
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    fn local(&self) -> Party {
+        self.local
+    }
+
+    fn remote_bytes(&self, name: &str, tag: &str, value: &[u8], dst: &[Party]) -> Result<()> {
+        wire::remote_bytes(self, name, tag, value, dst)
+    }
+
+    fn get_bytes(&self, name: &str, tag: &str, src: &[Party]) -> Result<Vec<Vec<u8>>> {
+        wire::get_bytes(self, name, tag, src)
+    }
+
+    fn remote_table(&self, name: &str, tag: &str, table: &dyn Table, dst: &[Party]) -> Result<()> {
+        wire::remote_table(self, name, tag, table, dst)
+    }
+
+    fn get_tables(
+        &self,
+        name: &str,
+        tag: &str,
+        src: &[Party],
+        session: &dyn Session,
+    ) -> Result<Vec<Arc<dyn Table>>> {
+        wire::get_tables(self, name, tag, src, session)
+    }
+
+    fn abort(&self, reason: &str) {
+        for &p in &self.peers {
+            let Ok(ch) = self.channel(p, Duration::from_secs(2)) else {
+                continue;
+            };
+            let req = pb::AbortRequest {
+                session: self.session_id.clone(),
+                src_role: self.local.role.as_str().into(),
+                src_pid: self.local.party_id,
+                reason: reason.into(),
+            };
+            let r = block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), TransferClient::new(ch).abort(req))
+                    .await
+            });
+            if !matches!(r, Ok(Ok(_))) {
+                tracing::warn!("could not tell {p} that this task failed");
+            }
+        }
+    }
+
+    fn cleanup(&self) -> Result<()> {
+        let keys: Vec<Key> = self
+            .inbox
+            .entries
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| k.0 == self.session_id && k.4 == self.local)
+            .cloned()
+            .collect();
+        for k in keys {
+            self.inbox.remove(&k);
+        }
+        self.channels.lock().unwrap().clear();
+        Ok(())
+    }
+}
