@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh
+# FATE's Python client for the acceptance test (crates/fedflow/tests/fate_client.rs).
+[ -x .venv/bin/flow ] || { python3 -m venv .venv && .venv/bin/pip install -q fate-client==1.11.3 "urllib3<2"; }
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
