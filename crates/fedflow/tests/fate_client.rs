@@ -138,8 +138,7 @@ fn fate_client_against_fedflow_server() {
     assert!(v["data"].to_string().contains(&job), "{v}");
 
     // A long job, stopped.
-    let mut long: Value =
-        serde_json::from_str(&std::fs::read_to_string(&conf).unwrap()).unwrap();
+    let mut long: Value = serde_json::from_str(&std::fs::read_to_string(&conf).unwrap()).unwrap();
     long["component_parameters"]["common"]["secure_add_example_0"]["data_num"] = json!(3_000_000);
     long["component_parameters"]["common"]["secure_add_example_0"]["partition"] = json!(4);
     let long_conf = write(work, "long_conf.json", &long.to_string());
@@ -161,10 +160,7 @@ fn fate_client_against_fedflow_server() {
         wait_flow_job(work, &long_job, &["canceled"], Duration::from_secs(20)),
         "canceled"
     );
-    eprintln!(
-        "fate-client session: {:.2} s",
-        t0.elapsed().as_secs_f64()
-    );
+    eprintln!("fate-client session: {:.2} s", t0.elapsed().as_secs_f64());
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
