@@ -11,6 +11,7 @@
 //!   executor process with its own log file, as FATE Flow's task executor.
 
 pub mod api;
+pub mod board;
 pub mod config;
 pub mod party;
 pub mod scheduler;

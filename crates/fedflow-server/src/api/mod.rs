@@ -166,6 +166,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(tracking::routes())
         .merge(model::routes())
         .merge(party::routes())
+        .merge(crate::board::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(app.clone(), signature))
         .layer(DefaultBodyLimit::disable())
