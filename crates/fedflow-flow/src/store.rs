@@ -357,6 +357,24 @@ impl JobStore {
         Ok(())
     }
 
+    /// Records a running task's executor pid.
+    pub fn set_task_pid(&self, t: &TaskRecord, pid: i64) -> Result<()> {
+        // Only while still running: a fast executor may already have recorded its outcome.
+        self.db.execute(
+            "UPDATE t_task SET f_pid = ? WHERE f_job_id = ? AND f_component_name = ? \
+             AND f_task_version = ? AND f_role = ? AND f_party_id = ? AND f_status = 'running'",
+            &[
+                pid.into(),
+                t.job_id.as_str().into(),
+                t.component.as_str().into(),
+                t.task_version.into(),
+                t.party.role.as_str().into(),
+                t.party.party_id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Creates or replaces a task row.
     pub fn put_task(&self, t: &TaskRecord) -> Result<()> {
         self.db.execute(

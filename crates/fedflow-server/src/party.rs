@@ -163,8 +163,10 @@ impl App {
                 return Err(rec.error.unwrap_or_default());
             }
         };
-        rec.pid = Some(child.id() as i64);
-        self.store.put_task(&rec).map_err(|e| e.to_string())?;
+        // Not put_task: that could overwrite the outcome of an executor that already ended.
+        self.store
+            .set_task_pid(&rec, child.id() as i64)
+            .map_err(|e| e.to_string())?;
         let key = (
             t.job_id.clone(),
             t.component.clone(),

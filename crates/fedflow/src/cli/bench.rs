@@ -383,12 +383,21 @@ fn bench_server(runs: usize, concurrent: usize, data_num: u64, timeout: u64) -> 
         let submitted_in = t.elapsed().as_secs_f64();
         let mut ok = 0;
         let mut other = 0;
+        let mut errors: Vec<String> = Vec::new();
         while !pending.is_empty() {
             let mut still = Vec::new();
             for j in pending {
                 match server.ended(&j)? {
                     Some(st) if st == "success" => ok += 1,
-                    Some(_) => other += 1,
+                    Some(_) => {
+                        other += 1;
+                        if let Ok(v) = server.post("job/query", serde_json::json!({"job_id": j})) {
+                            let e = v["data"][0]["f_error"].as_str().unwrap_or("").to_string();
+                            if !errors.contains(&e) {
+                                errors.push(e);
+                            }
+                        }
+                    }
                     None => still.push(j),
                 }
             }
@@ -406,6 +415,9 @@ fn bench_server(runs: usize, concurrent: usize, data_num: u64, timeout: u64) -> 
              all ended in {:.2} s; {ok} succeeded, {other} failed, {submit_errors} refused",
             t.elapsed().as_secs_f64()
         );
+        for e in errors.iter().take(5) {
+            println!("  failure: {e}");
+        }
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.join();
         let p = peaks.lock().unwrap_or_else(|e| e.into_inner());
