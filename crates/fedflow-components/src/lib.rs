@@ -9,6 +9,7 @@ mod context;
 pub mod data_transform;
 pub mod evaluation;
 pub mod hetero_feature_binning;
+pub mod hetero_feature_selection;
 pub mod intersection;
 pub mod io;
 pub mod reader;
@@ -46,6 +47,9 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "Intersection" => Some(Box::new(intersection::Intersection)),
         "Evaluation" => Some(Box::new(evaluation::Evaluation)),
         "HeteroFeatureBinning" => Some(Box::new(hetero_feature_binning::HeteroFeatureBinning)),
+        "HeteroFeatureSelection" => {
+            Some(Box::new(hetero_feature_selection::HeteroFeatureSelection))
+        }
         _ => None,
     }
 }

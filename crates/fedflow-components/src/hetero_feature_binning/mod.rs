@@ -9,7 +9,7 @@
 //! each sample's encrypted label (`encrypted_label`, a table keyed by id);
 //! each host joins it with its rows, adds the ciphertexts per bin and
 //! returns `encrypted_bin_sum` with the row counts, under anonymised column
-//! names (`host_<party_id>_<index>`). The guest decrypts and computes WOE and
+//! names (`host_<party_id>_x<index>`). The guest decrypts and computes WOE and
 //! IV for every column; hosts never see a label or an IV.
 //!
 //! WOE/IV (FATE's `iv_calculator`): per bin, `event_rate = events /
@@ -390,9 +390,9 @@ fn fit(
     Ok(model)
 }
 
-/// FATE's anonymised column name: `host_<party_id>_<index>`.
+/// FATE's anonymised column name: `host_<party_id>_x<index>`.
 pub fn anonymous_name(party_id: u64, index: usize) -> String {
-    format!("host_{party_id}_{index}")
+    format!("host_{party_id}_x{index}")
 }
 
 #[cfg(test)]
