@@ -8,6 +8,7 @@
 mod context;
 pub mod data_transform;
 pub mod evaluation;
+pub mod feature_scale;
 pub mod hetero_feature_binning;
 pub mod hetero_feature_selection;
 pub mod intersection;
@@ -46,6 +47,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "DataTransform" => Some(Box::new(data_transform::DataTransform)),
         "Intersection" => Some(Box::new(intersection::Intersection)),
         "Evaluation" => Some(Box::new(evaluation::Evaluation)),
+        "FeatureScale" => Some(Box::new(feature_scale::FeatureScale)),
         "HeteroFeatureBinning" => Some(Box::new(hetero_feature_binning::HeteroFeatureBinning)),
         "HeteroFeatureSelection" => {
             Some(Box::new(hetero_feature_selection::HeteroFeatureSelection))
