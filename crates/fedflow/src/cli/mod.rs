@@ -4,6 +4,7 @@ pub mod bench;
 pub mod data;
 pub mod gen;
 pub mod job;
+pub mod testsuite;
 pub mod toy;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ pub enum Command {
     /// Tables: info, list, delete.
     #[command(subcommand)]
     Table(data::TableCommand),
+    /// Run a FATE testsuite (fate_test format): upload its data, run its tasks, print a table.
+    Testsuite(testsuite::TestsuiteArgs),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -54,6 +57,7 @@ pub fn data_dir(cli_dir: &Option<PathBuf>) -> PathBuf {
 pub fn init_logging(cli: &Cli) {
     let default = match cli.command {
         Command::Toy(_) | Command::Job(_) => "info",
+        Command::Testsuite(_) => "off",
         _ => "warn",
     };
     let filter = cli.log.clone().unwrap_or_else(|| default.to_string());
@@ -84,5 +88,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(c) => data::run_data(c, &dir),
         Command::Table(c) => data::run_table(c, &dir),
         Command::Bench(c) => bench::run(c, &dir),
+        Command::Testsuite(a) => testsuite::run(a, &dir),
     }
 }
