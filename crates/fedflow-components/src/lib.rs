@@ -37,6 +37,10 @@ pub const MODULES: &[&str] = &[
     "SecureAddExample",
     "DataTransform",
     "Intersection",
+    "Evaluation",
+    "HeteroFeatureBinning",
+    "HeteroFeatureSelection",
+    "FeatureScale",
 ];
 
 /// The component for a FATE module name.

@@ -3,7 +3,8 @@
 //! Each party bins its own columns (`quantile`: split points at the
 //! `1/bin_num, 2/bin_num, …, 1` quantiles of the column, exact, deduplicated;
 //! `bucket`: equal width between min and max). A value falls in the bin of
-//! the first split point `>=` it. The guest counts events (label 1) and
+//! the first split point `>=` it. Categorical columns (`category_indexes`,
+//! `category_names`) get one bin per distinct value. The guest counts events (label 1) and
 //! non-events per bin of its columns. For the hosts' columns it generates a
 //! Paillier key (`encrypt_param.key_length`), sends `paillier_pubkey` and
 //! each sample's encrypted label (`encrypted_label`, a table keyed by id);
@@ -273,12 +274,30 @@ fn fit(
         &param.bin_names,
         header,
     )?;
+    let categorical = select_columns(
+        cpn,
+        "category_indexes",
+        &param
+            .category_indexes
+            .as_ref()
+            .map_or(serde_json::Value::Null, |v| serde_json::json!(v)),
+        &param.category_names,
+        header,
+    )?;
     let rows = table.collect()?;
     let splits: Vec<Vec<f64>> = cols
         .iter()
         .map(|&j| {
             let mut v: Vec<f64> = rows.iter().map(|(_, i)| i.features[j]).collect();
-            split_points(&mut v, &param.method, param.bin_num)
+            if categorical.contains(&j) {
+                // One bin per distinct value: the values themselves are the split points.
+                v.retain(|x| !x.is_nan());
+                v.sort_by(f64::total_cmp);
+                v.dedup();
+                v
+            } else {
+                split_points(&mut v, &param.method, param.bin_num)
+            }
         })
         .collect();
     let mut model = BinningModelParam {
