@@ -7,6 +7,8 @@
 //!   `left_col_indexes`, `left_col_names`; hosts may name their columns by
 //!   anonymous name with `use_anonymous`), local to each party;
 //! * `unique_value` (`unique_param.eps`): drops columns whose max − min < eps;
+//! * `percentage_value` (`percentage_value_param.upper_pct`): drops columns in
+//!   which a single value makes up at least `upper_pct` of the rows;
 //! * IV filters, from the binning model given as `isometric_model`:
 //!   `iv_filter` (`iv_param`: `filter_type` threshold / top_k /
 //!   top_percentile, `threshold`, `take_high`, `select_federated`) and the
@@ -322,11 +324,28 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
                     stats.0.get(j).is_some_and(|s| s.1 - s.0 >= eps)
                 });
             }
+            "percentage_value" => {
+                // Drop columns in which one value makes up at least upper_pct of the rows.
+                let upper = f64_at(p, &["percentage_value_param", "upper_pct"], 1.0);
+                let t: TypedTable<String, Instance> =
+                    TypedTable::from_raw(ctx.inputs.any().expect("checked").table.clone());
+                let rows = t.collect()?;
+                let n = rows.len().max(1) as f64;
+                left.retain(|c| {
+                    let j = header.iter().position(|h| h == c).unwrap_or(0);
+                    let mut counts: std::collections::HashMap<u64, usize> = Default::default();
+                    for (_, i) in &rows {
+                        *counts.entry(i.features[j].to_bits()).or_default() += 1;
+                    }
+                    let top = counts.values().copied().max().unwrap_or(0) as f64;
+                    top / n < upper
+                });
+            }
             other => {
                 let Some(rule) = iv_rule(other, p) else {
                     return Err(ComponentError::Param {
                         path: format!("{cpn}.filter_methods"),
-                        message: format!("'{other}' is not implemented in this build (manually, unique_value, iv_filter, iv_value_thres, iv_percentile, iv_top_k are)"),
+                        message: format!("'{other}' is not implemented in this build (manually, unique_value, percentage_value, iv_filter, iv_value_thres, iv_percentile, iv_top_k are)"),
                     });
                 };
                 let federated = rule.federated && !ctx.roster.parties(Role::Host).is_empty();

@@ -104,3 +104,17 @@ fn manual_and_anonymous_manual() {
     let c = ctx(dir.path(), "s", GUEST, json!({}), i);
     assert_eq!(left(&HeteroFeatureSelection.run(&c).unwrap()), left(&go));
 }
+
+#[test]
+fn percentage_value_drops_dominated_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = raw_dataset("id,x0,x1\na,1,5\nb,1,6\nc,1,7\nd,2,8\n", 2);
+    let c = ctx(dir.path(), "dt", HOST, json!({}), inputs("data", d));
+    let d = DataTransform.run(&c).unwrap().data.remove(0);
+    let p = json!({"filter_methods": ["percentage_value"], "percentage_value_param": {"upper_pct": 0.75}});
+    let c = ctx(dir.path(), "s", GUEST, p, inputs("data", d));
+    assert_eq!(
+        left(&HeteroFeatureSelection.run(&c).unwrap()),
+        vec!["x1".to_string()]
+    );
+}
