@@ -46,11 +46,7 @@ fn task<'a>(r: &'a Value, cpn: &str, role: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no task {cpn} {role}"))
 }
 
-#[test]
-fn breast_transform_intersect_bin_select_then_predict() {
-    let dir = tempfile::tempdir().unwrap();
-    upload(dir.path(), "breast_hetero_guest");
-    upload(dir.path(), "breast_hetero_host");
+fn train_job() -> (Value, Value) {
     let dsl = json!({"components": {
         "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
         "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
@@ -70,6 +66,34 @@ fn breast_transform_intersect_bin_select_then_predict() {
             "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
             "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
         }}});
+    (conf, dsl)
+}
+
+fn predict_job(conf: &Value) -> (Value, Value) {
+    let pdsl = json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}, "model": ["pipeline.data_transform_0.model"]}, "output": {"data": ["data"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        "hetero_feature_selection_0": {"module": "HeteroFeatureSelection", "input": {"data": {"data": ["intersection_0.data"]}, "model": ["pipeline.hetero_feature_selection_0.model"]}, "output": {"data": ["data"]}}
+    }});
+    let mut pconf = conf.clone();
+    pconf["component_parameters"]["common"]
+        .as_object_mut()
+        .unwrap()
+        .remove("hetero_feature_binning_0");
+    pconf["component_parameters"]["role"]["guest"]["0"]
+        .as_object_mut()
+        .unwrap()
+        .remove("data_transform_0");
+    (pconf, pdsl)
+}
+
+#[test]
+fn breast_transform_intersect_bin_select_then_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    upload(dir.path(), "breast_hetero_guest");
+    upload(dir.path(), "breast_hetero_host");
+    let (conf, dsl) = train_job();
     let r = run_json(dir.path(), &conf, &dsl, "train");
     assert_eq!(r["status"], "success");
     assert_eq!(
@@ -102,23 +126,9 @@ fn breast_transform_intersect_bin_select_then_predict() {
     assert_eq!(gl + hl, 10);
 
     // Predict with the saved models.
-    let pdsl = json!({"components": {
-        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
-        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}, "model": ["pipeline.data_transform_0.model"]}, "output": {"data": ["data"]}},
-        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
-        "hetero_feature_selection_0": {"module": "HeteroFeatureSelection", "input": {"data": {"data": ["intersection_0.data"]}, "model": ["pipeline.hetero_feature_selection_0.model"]}, "output": {"data": ["data"]}}
-    }});
-    let mut pconf = conf.clone();
+    let (mut pconf, pdsl) = predict_job(&conf);
     pconf["job_parameters"] =
         json!({"common": {"model_id": r["model_id"], "model_version": r["model_version"]}});
-    pconf["component_parameters"]["common"]
-        .as_object_mut()
-        .unwrap()
-        .remove("hetero_feature_binning_0");
-    pconf["component_parameters"]["role"]["guest"]["0"]
-        .as_object_mut()
-        .unwrap()
-        .remove("data_transform_0");
     let p = run_json(dir.path(), &pconf, &pdsl, "predict");
     assert_eq!(p["status"], "success");
     assert_eq!(
@@ -221,4 +231,51 @@ fn data_gen_is_deterministic_and_learnable() {
         .filter(|l| l.split(',').nth(1) == Some("1"))
         .count();
     assert!((600..1400).contains(&ones), "{ones}");
+}
+
+#[test]
+fn testsuite_runs_predict_tasks_with_the_training_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (conf, dsl) = train_job();
+    let (pconf, pdsl) = predict_job(&conf);
+    for (n, v) in [
+        ("train_conf.json", &conf),
+        ("train_dsl.json", &dsl),
+        ("predict_conf.json", &pconf),
+        ("predict_dsl.json", &pdsl),
+    ] {
+        write(dir.path(), n, &v.to_string());
+    }
+    let suite = json!({
+        "data": [
+            {"file": "examples/data/breast_hetero_guest.csv", "head": 1, "partition": 4, "table_name": "breast_hetero_guest", "namespace": "experiment", "role": "guest_0"},
+            {"file": "examples/data/breast_hetero_host.csv", "head": 1, "partition": 4, "table_name": "breast_hetero_host", "namespace": "experiment", "role": "host_0"},
+            {"file": "examples/data/give_credit_hetero_guest.csv", "head": 1, "partition": 4, "table_name": "give_credit_hetero_guest", "namespace": "experiment", "role": "guest_0"}
+        ],
+        "tasks": {
+            "train": {"conf": "train_conf.json", "dsl": "train_dsl.json"},
+            "predict": {"conf": "predict_conf.json", "dsl": "predict_dsl.json", "deps": "train"}
+        }
+    });
+    let sp = write(dir.path(), "suite.json", &suite.to_string());
+    let data = shared().join("data");
+    let o = fedflow(
+        dir.path(),
+        &[
+            "testsuite",
+            "-i",
+            sp.to_str().unwrap(),
+            "--data-base",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let results: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(results[0]["task"], "train");
+    assert_eq!(results[0]["status"], "success");
+    assert_eq!(results[1]["task"], "predict");
+    assert_eq!(results[1]["status"], "success", "{out}");
+    assert!(stderr(&o).contains("give_credit_hetero_guest.csv: not shipped"));
 }

@@ -282,10 +282,15 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
     }
     let failed = results.iter().filter(|r| r.status == "failed").count();
     let ok = results.iter().filter(|r| r.status == "success").count();
-    println!(
+    let line = format!(
         "{ok} success, {} skipped, {failed} failed",
         results.len() - ok - failed
     );
+    if a.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     if failed > 0 {
         bail!("{failed} testsuite task(s) failed");
     }
