@@ -8,7 +8,9 @@
 mod context;
 pub mod data_transform;
 pub mod evaluation;
+pub mod feature_scale;
 pub mod hetero_feature_binning;
+pub mod hetero_feature_selection;
 pub mod intersection;
 pub mod io;
 pub mod reader;
@@ -37,6 +39,10 @@ pub const MODULES: &[&str] = &[
     "SecureAddExample",
     "DataTransform",
     "Intersection",
+    "Evaluation",
+    "HeteroFeatureBinning",
+    "HeteroFeatureSelection",
+    "FeatureScale",
 ];
 
 /// The component for a FATE module name.
@@ -47,7 +53,11 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "DataTransform" => Some(Box::new(data_transform::DataTransform)),
         "Intersection" => Some(Box::new(intersection::Intersection)),
         "Evaluation" => Some(Box::new(evaluation::Evaluation)),
+        "FeatureScale" => Some(Box::new(feature_scale::FeatureScale)),
         "HeteroFeatureBinning" => Some(Box::new(hetero_feature_binning::HeteroFeatureBinning)),
+        "HeteroFeatureSelection" => {
+            Some(Box::new(hetero_feature_selection::HeteroFeatureSelection))
+        }
         _ => None,
     }
 }

@@ -94,9 +94,20 @@ impl StandaloneFederation {
     ) -> Result<Self> {
         let root = base.join(esc(session_id));
         let parties = root.join("parties");
-        fs::create_dir_all(&parties).map_err(io_err(&parties))?;
         let pid_file = parties.join(format!("{}.pid", party_dir(local)));
-        fs::write(&pid_file, std::process::id().to_string()).map_err(io_err(&pid_file))?;
+        // A peer that is leaving removes the session directory when it sees no
+        // pid file; if that happens between our mkdir and our write, retry.
+        let mut attempt = 0;
+        loop {
+            fs::create_dir_all(&parties).map_err(io_err(&parties))?;
+            match fs::write(&pid_file, std::process::id().to_string()) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(io_err(&pid_file)(e)),
+            }
+        }
         let failed = parties.join(format!("{}.failed", party_dir(local)));
         let _ = fs::remove_file(failed);
         Ok(StandaloneFederation {

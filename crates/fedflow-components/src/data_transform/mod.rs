@@ -20,7 +20,9 @@
 mod ops;
 mod params;
 
-pub use ops::{ColStats, ColStatsOp, Column, MergeColStats, ParseDense};
+pub use ops::{
+    ColStats, ColStatsOp, CollectTags, Column, MergeColStats, MergeTags, ParseDense, ParseTags,
+};
 pub use params::DataTransformParam;
 
 use crate::{
@@ -116,6 +118,9 @@ fn transform(
     saved: Option<&DataTransformModelParam>,
 ) -> Result<ComponentOutput, ComponentError> {
     let cpn = ctx.component_name.as_str();
+    if param.input_format != "dense" {
+        return transform_tags(ctx, input, param, saved);
+    }
     let columns = input.schema.header.clone();
     let sep = input
         .schema
@@ -303,6 +308,95 @@ fn transform(
             schema,
         }],
         model: Some(model),
+    })
+}
+
+/// `sparse` (svmlight `label idx:value …`) and `tag` (`tag` / `tag:value`)
+/// rows to dense instances; the header is the sorted distinct tags (sparse:
+/// `0..=max index`), absent keys are 0; the label is the first field.
+fn transform_tags(
+    ctx: &TaskContext,
+    input: &Dataset,
+    param: &DataTransformParam,
+    saved: Option<&DataTransformModelParam>,
+) -> Result<ComponentOutput, ComponentError> {
+    let cpn = ctx.component_name.as_str();
+    let sep = input
+        .schema
+        .extra
+        .get("id_delimiter")
+        .and_then(|v| v.as_str())
+        .unwrap_or(param.delimitor.as_str())
+        .to_string();
+    let fields = CollectTags {
+        sep,
+        kv_sep: param.tag_value_delimitor.clone(),
+        with_label: param.with_label,
+        with_value: param.input_format == "sparse" || param.tag_with_value,
+    };
+    let raw: TypedTable<String, String> = TypedTable::from_raw(input.table.clone());
+    let header = match saved {
+        Some(s) => s.header.clone(),
+        None => {
+            let keys = raw
+                .apply_partitions(fields.clone())?
+                .reduce(MergeTags)?
+                .unwrap_or_default();
+            if param.input_format == "sparse" {
+                let mut max = None;
+                for k in &keys {
+                    let i: usize = k.parse().map_err(|_| {
+                        ComponentError::Input(format!(
+                            "{cpn}: sparse feature index '{k}' is not a non-negative integer"
+                        ))
+                    })?;
+                    max = max.max(Some(i));
+                }
+                max.map_or(Vec::new(), |m| (0..=m).map(|i| i.to_string()).collect())
+            } else {
+                keys
+            }
+        }
+    };
+    let table: TypedTable<String, Instance> = raw.map_partitions(ParseTags {
+        fields,
+        header: header.clone(),
+        label_float: !matches!(param.label_type.as_str(), "int" | "long"),
+    })?;
+    let count = table.count()?;
+    let label_name = param.with_label.then(|| param.label_name.clone());
+    tracing::info!(
+        "{cpn}: {count} instances, {} features ({})",
+        header.len(),
+        param.input_format
+    );
+    Ok(ComponentOutput {
+        summary: serde_json::json!({
+            "count": count,
+            "features": header.len(),
+            "label_name": label_name,
+        }),
+        data: vec![Dataset {
+            table: table.raw().clone(),
+            schema: Schema {
+                sid: input.schema.sid.clone(),
+                header: header.clone(),
+                label_name: label_name.clone(),
+                extra: Default::default(),
+            },
+        }],
+        model: Some(ModelData {
+            module: "DataTransform".into(),
+            meta: serde_json::to_value(param).unwrap_or_default(),
+            param: serde_json::to_value(DataTransformModelParam {
+                header,
+                sid: input.schema.sid.clone(),
+                label_name,
+                missing_fill_values: None,
+                outlier_replace_values: None,
+            })
+            .unwrap_or_default(),
+        }),
     })
 }
 

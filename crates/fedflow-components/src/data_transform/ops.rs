@@ -190,3 +190,151 @@ impl fedflow_computing::MapValuesOp for Column {
     }
 }
 register_op!(map_values Column, example: Column(0), input: vec![("a".to_string(), Instance { features: vec![1.0], label: None, weight: 1.0 })]);
+
+/// Distinct keys (`tag` or sparse index) of tag / sparse rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollectTags {
+    /// Field separator.
+    pub sep: String,
+    /// Key/value separator (`tag_value_delimitor`).
+    pub kv_sep: String,
+    /// The first field is the label.
+    pub with_label: bool,
+    /// Fields are `key:value` (else bare tags).
+    pub with_value: bool,
+}
+
+impl CollectTags {
+    fn fields<'a>(&self, raw: &'a str) -> Vec<&'a str> {
+        raw.split(self.sep.as_str())
+            .skip(usize::from(self.with_label))
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                if self.with_value {
+                    f.rsplit_once(self.kv_sep.as_str()).map_or(f, |x| x.0)
+                } else {
+                    f
+                }
+            })
+            .collect()
+    }
+}
+
+impl ApplyPartitionsOp for CollectTags {
+    const NAME: &'static str = "data_transform.collect_tags";
+    type K = String;
+    type V = String;
+    type Out = Vec<String>;
+    fn apply(
+        &self,
+        _index: usize,
+        rows: &mut dyn Iterator<Item = (String, String)>,
+    ) -> Result<Vec<String>, OpError> {
+        let mut set = std::collections::BTreeSet::new();
+        for (_, v) in rows {
+            for t in self.fields(&v) {
+                if !set.contains(t) {
+                    set.insert(t.to_string());
+                }
+            }
+        }
+        Ok(set.into_iter().collect())
+    }
+}
+register_op!(apply_partitions CollectTags, example: CollectTags { sep: ",".into(), kv_sep: ":".into(), with_label: false, with_value: true }, input: vec![("a".to_string(), "t1:1,t2:3".to_string())]);
+
+/// Union of sorted key lists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergeTags;
+
+impl ReduceOp for MergeTags {
+    const NAME: &'static str = "data_transform.merge_tags";
+    type V = Vec<String>;
+    fn reduce(&self, a: Vec<String>, b: Vec<String>) -> Result<Vec<String>, OpError> {
+        let mut s: std::collections::BTreeSet<String> = a.into_iter().collect();
+        s.extend(b);
+        Ok(s.into_iter().collect())
+    }
+}
+register_op!(reduce MergeTags, example: MergeTags, input: vec![(vec!["a".to_string()], vec!["b".to_string()])]);
+
+/// Parses tag / sparse rows into dense instances over `header` (absent keys are 0).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParseTags {
+    /// How fields are split.
+    pub fields: CollectTags,
+    /// Feature names (keys) in order.
+    pub header: Vec<String>,
+    /// Labels are floats.
+    pub label_float: bool,
+}
+
+impl MapPartitionsOp for ParseTags {
+    const NAME: &'static str = "data_transform.parse_tags";
+    const PRESERVES_KEYS: bool = true;
+    type K = String;
+    type V = String;
+    type K2 = String;
+    type V2 = Instance;
+    fn map_partition(
+        &self,
+        _index: usize,
+        rows: &mut dyn Iterator<Item = (String, String)>,
+        out: &mut Emitter<'_, String, Instance>,
+    ) -> Result<(), OpError> {
+        let pos: std::collections::HashMap<&str, usize> = self
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let f = &self.fields;
+        for (id, raw) in rows {
+            let mut features = vec![0.0; self.header.len()];
+            let mut label = None;
+            let mut it = raw.split(f.sep.as_str()).map(str::trim);
+            if f.with_label {
+                let l = it.next().unwrap_or("");
+                let v: f64 = l.parse().map_err(|_| {
+                    OpError::msg(format!("row '{id}', column 'label': '{l}' is not a number"))
+                })?;
+                if !self.label_float && v.fract() != 0.0 {
+                    return Err(OpError::msg(format!(
+                        "row '{id}', column 'label': '{l}' is not an integer (label_type int)"
+                    )));
+                }
+                label = Some(v);
+            }
+            for field in it.filter(|x| !x.is_empty()) {
+                let (k, v) = if f.with_value {
+                    let (k, v) = field.rsplit_once(f.kv_sep.as_str()).ok_or_else(|| {
+                        OpError::msg(format!("row '{id}': '{field}' is not key{}value", f.kv_sep))
+                    })?;
+                    let x: f64 = v.parse().map_err(|_| {
+                        OpError::msg(format!("row '{id}', column '{k}': '{v}' is not a number"))
+                    })?;
+                    (k, x)
+                } else {
+                    (field, 1.0)
+                };
+                if let Some(&j) = pos.get(k) {
+                    features[j] = v;
+                }
+            }
+            out.emit(
+                &id,
+                &Instance {
+                    features,
+                    label,
+                    weight: 1.0,
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+register_op!(map_partitions ParseTags, example: ParseTags {
+    fields: CollectTags { sep: ",".into(), kv_sep: ":".into(), with_label: true, with_value: true },
+    header: vec!["t1".into(), "t2".into()], label_float: false,
+}, input: vec![("a".to_string(), "1,t1:0.5,t2:2".to_string())]);

@@ -7,8 +7,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DataTransformParam {
-    /// `dense` (FATE also has `sparse` and `tag`; fedflow reads dense).
+    /// `dense`, `sparse` (svmlight: `label idx:value …`) or `tag` (`tag` or `tag:value` fields).
     pub input_format: String,
+    /// Field separator of sparse / tag rows (FATE's `delimitor`).
+    pub delimitor: String,
+    /// `tag` fields carry values (`tag:value`).
+    pub tag_with_value: bool,
+    /// Separator of `tag:value` / `idx:value`.
+    pub tag_value_delimitor: String,
     /// Whether the data has a label column.
     pub with_label: bool,
     /// The label column's name.
@@ -45,6 +51,9 @@ impl Default for DataTransformParam {
     fn default() -> Self {
         DataTransformParam {
             input_format: "dense".into(),
+            delimitor: ",".into(),
+            tag_with_value: false,
+            tag_value_delimitor: ":".into(),
             with_label: false,
             label_name: "y".into(),
             label_type: "int".into(),
@@ -73,13 +82,10 @@ impl DataTransformParam {
             path: format!("{component}.{path}"),
             message,
         };
-        if self.input_format != "dense" {
+        if !matches!(self.input_format.as_str(), "dense" | "sparse" | "tag") {
             return Err(bad(
                 "input_format",
-                format!(
-                    "'{}' is not implemented in this build (expected \"dense\")",
-                    self.input_format
-                ),
+                format!("'{}': expected dense, sparse or tag", self.input_format),
             ));
         }
         if !matches!(

@@ -122,3 +122,47 @@ fn missing_fill_and_outliers() {
     assert_eq!(rows[0].1.features, vec![3.0, 100.0]);
     assert_eq!(rows[0].1.label, Some(1.0));
 }
+
+#[test]
+fn tag_value_and_svmlight() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = raw_dataset("id,h\na,b:2,a:1\nb,c:3.5\n", 2);
+    let c = ctx(
+        dir.path(),
+        "dt",
+        HOST,
+        json!({"input_format": "tag", "tag_with_value": true}),
+        inputs("data", d),
+    );
+    let out = DataTransform.run(&c).unwrap();
+    assert_eq!(out.data[0].schema.header, vec!["a", "b", "c"]);
+    let rows = instances(&out);
+    assert_eq!(rows[0].1.features, vec![1.0, 2.0, 0.0]);
+    assert_eq!(rows[1].1.features, vec![0.0, 0.0, 3.5]);
+    let d = raw_dataset("id,h\na,1,0:0.5,3:2\nb,0,1:1\n", 1);
+    let c = ctx(
+        dir.path(),
+        "dt",
+        GUEST,
+        json!({"input_format": "sparse", "with_label": true}),
+        inputs("data", d),
+    );
+    let out = DataTransform.run(&c).unwrap();
+    assert_eq!(out.data[0].schema.header, vec!["0", "1", "2", "3"]);
+    let rows = instances(&out);
+    assert_eq!(rows[0].1.features, vec![0.5, 0.0, 0.0, 2.0]);
+    assert_eq!((rows[0].1.label, rows[1].1.label), (Some(1.0), Some(0.0)));
+    let d = raw_dataset("id,h\na,1,0:x\n", 1);
+    let c = ctx(
+        dir.path(),
+        "dt",
+        GUEST,
+        json!({"input_format": "sparse", "with_label": true}),
+        inputs("data", d),
+    );
+    let e = DataTransform.run(&c).unwrap_err().to_string();
+    assert!(
+        e.contains("row 'a', column '0': 'x' is not a number"),
+        "{e}"
+    );
+}

@@ -69,7 +69,8 @@ impl Component for Evaluation {
             });
         }
         let sets: Vec<_> = ctx.inputs.data.values().flatten().cloned().collect();
-        if sets.is_empty() || !p.need_run {
+        // Predictions (with labels) live on the guest; hosts and the arbiter have nothing to evaluate.
+        if sets.is_empty() || !p.need_run || ctx.local.role != fedflow_core::Role::Guest {
             return Ok(ComponentOutput::default());
         }
         let mut summary = serde_json::Map::new();

@@ -3,14 +3,18 @@
 //! Each party bins its own columns (`quantile`: split points at the
 //! `1/bin_num, 2/bin_num, …, 1` quantiles of the column, exact, deduplicated;
 //! `bucket`: equal width between min and max). A value falls in the bin of
-//! the first split point `>=` it. The guest counts events (label 1) and
+//! the first split point `>=` it. Categorical columns (`category_indexes`,
+//! `category_names`) get one bin per distinct value. The guest counts events (label 1) and
 //! non-events per bin of its columns. For the hosts' columns it generates a
 //! Paillier key (`encrypt_param.key_length`), sends `paillier_pubkey` and
 //! each sample's encrypted label (`encrypted_label`, a table keyed by id);
 //! each host joins it with its rows, adds the ciphertexts per bin and
 //! returns `encrypted_bin_sum` with the row counts, under anonymised column
-//! names (`host_<party_id>_<index>`). The guest decrypts and computes WOE and
-//! IV for every column; hosts never see a label or an IV.
+//! names (`host_<party_id>_x<index>`). The guest decrypts and computes WOE and
+//! IV for every column; hosts never see a label or an IV. Labels other
+//! than 0/1 (multi-class): one-vs-rest per class, each sample's label travels
+//! as one ciphertext per class (`Enc(y == c)`), results per class in
+//! `multi_class_result`, and the column's IV is the average over classes.
 //!
 //! WOE/IV (FATE's `iv_calculator`): per bin, `event_rate = events /
 //! total_events` and `non_event_rate = non_events / total_non_events`, both
@@ -56,7 +60,7 @@ pub const ENCRYPTED_BIN_SUM: TransferVariable =
     TransferVariable::new("encrypted_bin_sum", &[Role::Host], &[Role::Guest]);
 
 /// `encrypted_bin_sum`: per anonymised column, per bin (Enc(Σy), rows).
-pub type BinSumMessage = Vec<(String, Vec<(Option<Ciphertext>, u64)>)>;
+pub type BinSumMessage = Vec<(String, Vec<(Vec<Option<Ciphertext>>, u64)>)>;
 
 /// One column's binning result (FATE's `IVParam` names).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -96,6 +100,28 @@ pub struct BinningModelParam {
     /// Hosts' results, by host party id then anonymised name (guest).
     #[serde(default)]
     pub host_results: BTreeMap<String, BTreeMap<String, BinColResult>>,
+    /// Multi-class labels: one-vs-rest results per class (guest's columns).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub multi_class_result: BTreeMap<String, BTreeMap<String, BinColResult>>,
+    /// Multi-class labels: hosts' one-vs-rest results, by party id then class.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_multi_class_result: BTreeMap<String, BTreeMap<String, BTreeMap<String, BinColResult>>>,
+}
+
+/// One result per column from per-class results: the first class's arrays
+/// with the IV averaged over classes (FATE's `mul_class_merge_type` average).
+fn merge_classes(per_class: &[BTreeMap<String, BinColResult>]) -> BTreeMap<String, BinColResult> {
+    let mut out = per_class.first().cloned().unwrap_or_default();
+    if per_class.len() > 1 {
+        for (name, r) in out.iter_mut() {
+            r.iv = per_class
+                .iter()
+                .filter_map(|m| m.get(name).map(|x| x.iv))
+                .sum::<f64>()
+                / per_class.len() as f64;
+        }
+    }
+    out
 }
 
 /// Split points of a column (NaN left out).
@@ -273,12 +299,30 @@ fn fit(
         &param.bin_names,
         header,
     )?;
+    let categorical = select_columns(
+        cpn,
+        "category_indexes",
+        &param
+            .category_indexes
+            .as_ref()
+            .map_or(serde_json::Value::Null, |v| serde_json::json!(v)),
+        &param.category_names,
+        header,
+    )?;
     let rows = table.collect()?;
     let splits: Vec<Vec<f64>> = cols
         .iter()
         .map(|&j| {
             let mut v: Vec<f64> = rows.iter().map(|(_, i)| i.features[j]).collect();
-            split_points(&mut v, &param.method, param.bin_num)
+            if categorical.contains(&j) {
+                // One bin per distinct value: the values themselves are the split points.
+                v.retain(|x| !x.is_nan());
+                v.sort_by(f64::total_cmp);
+                v.dedup();
+                v
+            } else {
+                split_points(&mut v, &param.method, param.bin_num)
+            }
         })
         .collect();
     let mut model = BinningModelParam {
@@ -287,37 +331,68 @@ fn fit(
     };
     if ctx.local.role == Role::Guest {
         if let Some((id, l)) = rows.iter().find_map(|(k, i)| match i.label {
-            Some(l) if l == 0.0 || l == 1.0 => None,
+            Some(l) if !l.is_nan() => None,
             other => Some((k, other)),
         }) {
             return Err(ComponentError::Input(format!(
-                "{cpn}: row '{id}' has label {l:?}; binning needs binary 0/1 labels (multi-class binning is not implemented)"
+                "{cpn}: row '{id}' has label {l:?}; binning needs a label on every guest row"
             )));
         }
-        let counts = table
-            .apply_partitions(CountBins {
-                cols: cols.clone(),
-                splits: splits.clone(),
-                event: 1.0,
-            })?
-            .reduce(MergeCounts)?
-            .unwrap_or_else(|| splits.iter().map(|s| vec![(0, 0); s.len()]).collect());
-        for ((&j, sp), c) in cols.iter().zip(&splits).zip(&counts) {
-            model.binning_result.insert(
-                header[j].clone(),
-                woe_iv(sp.clone(), c, param.adjustment_factor),
+        let mut classes: Vec<f64> = rows.iter().filter_map(|(_, i)| i.label).collect();
+        classes.sort_by(f64::total_cmp);
+        classes.dedup();
+        // Binary (0/1): event = 1. Otherwise one-vs-rest for every class.
+        let events: Vec<f64> = if classes.iter().all(|&c| c == 0.0 || c == 1.0) {
+            vec![1.0]
+        } else {
+            classes.clone()
+        };
+        let mut mine: Vec<BTreeMap<String, BinColResult>> = Vec::new();
+        for &ev in &events {
+            let counts = table
+                .apply_partitions(CountBins {
+                    cols: cols.clone(),
+                    splits: splits.clone(),
+                    event: ev,
+                })?
+                .reduce(MergeCounts)?
+                .unwrap_or_else(|| splits.iter().map(|s| vec![(0, 0); s.len()]).collect());
+            mine.push(
+                cols.iter()
+                    .zip(&splits)
+                    .zip(&counts)
+                    .map(|((&j, sp), c)| {
+                        (
+                            header[j].clone(),
+                            woe_iv(sp.clone(), c, param.adjustment_factor),
+                        )
+                    })
+                    .collect(),
             );
+        }
+        model.binning_result = merge_classes(&mine);
+        if events.len() > 1 {
+            model.multi_class_result = events
+                .iter()
+                .zip(mine)
+                .map(|(e, m)| (e.to_string(), m))
+                .collect();
         }
         let hosts = ctx.roster.parties(Role::Host);
         if !param.local_only && !hosts.is_empty() {
             let (pk, sk) = PaillierKeypair::generate(param.encrypt_param.key_length)
                 .map_err(|e| ComponentError::Failed(format!("{cpn}: paillier keygen: {e}")))?;
             pk.precompute_djn();
-            let enc: Vec<(String, Ciphertext)> = rows
+            // One ciphertext per class: Enc(label == event).
+            let enc: Vec<(String, Vec<Ciphertext>)> = rows
                 .par_iter()
                 .map(|(k, i)| {
-                    let y = i.label.unwrap_or(0.0) as i64;
-                    pk.encrypt_i64(y).map(|c| (k.clone(), c))
+                    let y = i.label.unwrap_or(f64::NAN);
+                    events
+                        .iter()
+                        .map(|&e| pk.encrypt_i64(i64::from(y == e)))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|c| (k.clone(), c))
                 })
                 .collect::<Result<_, _>>()
                 .map_err(|e| ComponentError::Failed(format!("{cpn}: encrypting labels: {e}")))?;
@@ -326,28 +401,48 @@ fn fit(
             ENCRYPTED_LABEL.remote_table(fed, &enc, &hosts, "")?;
             for h in hosts {
                 let sums: BinSumMessage = ENCRYPTED_BIN_SUM.get_one(fed, h, "")?;
-                let mut res = BTreeMap::new();
+                let mut per_class: Vec<BTreeMap<String, BinColResult>> =
+                    vec![BTreeMap::new(); events.len()];
                 for (name, bins) in sums {
-                    let counts: Vec<(u64, u64)> = bins
-                        .iter()
-                        .map(|(c, n)| {
-                            let e = match c {
-                                Some(c) => sk.decrypt(c).map_err(|e| {
-                                    ComponentError::Failed(format!("{cpn}: decrypting {name}: {e}"))
-                                })?,
-                                None => 0.0,
-                            };
-                            Ok((e.round() as u64, *n))
-                        })
-                        .collect::<Result<_, ComponentError>>()?;
-                    if counts.iter().any(|c| c.0 > c.1) {
-                        return Err(ComponentError::Failed(format!(
-                            "{cpn}: {h} sent inconsistent bin sums for {name}"
-                        )));
+                    for (k, res) in per_class.iter_mut().enumerate() {
+                        let counts: Vec<(u64, u64)> = bins
+                            .iter()
+                            .map(|(c, n)| {
+                                let e = match c.get(k) {
+                                    Some(Some(c)) => sk.decrypt(c).map_err(|e| {
+                                        ComponentError::Failed(format!(
+                                            "{cpn}: decrypting {name}: {e}"
+                                        ))
+                                    })?,
+                                    _ => 0.0,
+                                };
+                                Ok((e.round() as u64, *n))
+                            })
+                            .collect::<Result<_, ComponentError>>()?;
+                        if counts.iter().any(|c| c.0 > c.1) {
+                            return Err(ComponentError::Failed(format!(
+                                "{cpn}: {h} sent inconsistent bin sums for {name}"
+                            )));
+                        }
+                        res.insert(
+                            name.clone(),
+                            woe_iv(Vec::new(), &counts, param.adjustment_factor),
+                        );
                     }
-                    res.insert(name, woe_iv(Vec::new(), &counts, param.adjustment_factor));
                 }
-                model.host_results.insert(h.party_id.to_string(), res);
+                model
+                    .host_results
+                    .insert(h.party_id.to_string(), merge_classes(&per_class));
+                if events.len() > 1 {
+                    model.host_multi_class_result.insert(
+                        h.party_id.to_string(),
+                        events
+                            .iter()
+                            .zip(per_class)
+                            .map(|(e, m)| (e.to_string(), m))
+                            .collect(),
+                    );
+                }
             }
         }
     } else {
@@ -368,7 +463,7 @@ fn fit(
                 ComponentError::Failed("HeteroFeatureBinning needs a guest".into())
             })?;
             let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, guest, "")?;
-            let enc: TypedTable<String, Ciphertext> =
+            let enc: TypedTable<String, Vec<Ciphertext>> =
                 ENCRYPTED_LABEL.get_table(fed, guest, "", ctx.computing.as_ref())?;
             let sums = table
                 .join(&enc, WithEncLabel)?
@@ -378,7 +473,12 @@ fn fit(
                     splits: splits.clone(),
                 })?
                 .reduce(MergeEncSums { pk })?
-                .unwrap_or_else(|| splits.iter().map(|s| vec![(None, 0); s.len()]).collect());
+                .unwrap_or_else(|| {
+                    splits
+                        .iter()
+                        .map(|s| vec![(Vec::new(), 0); s.len()])
+                        .collect()
+                });
             let msg: BinSumMessage = cols
                 .iter()
                 .zip(sums)
@@ -390,9 +490,9 @@ fn fit(
     Ok(model)
 }
 
-/// FATE's anonymised column name: `host_<party_id>_<index>`.
+/// FATE's anonymised column name: `host_<party_id>_x<index>`.
 pub fn anonymous_name(party_id: u64, index: usize) -> String {
-    format!("host_{party_id}_{index}")
+    format!("host_{party_id}_x{index}")
 }
 
 #[cfg(test)]

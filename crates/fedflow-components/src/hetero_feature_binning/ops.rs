@@ -84,8 +84,8 @@ impl ReduceOp for MergeCounts {
 }
 register_op!(reduce MergeCounts, example: MergeCounts, input: vec![(vec![vec![(1u64, 2u64)]], vec![vec![(0u64, 3u64)]])]);
 
-/// Per column, per bin: (encrypted event sum, rows).
-pub type EncSums = Vec<Vec<(Option<Ciphertext>, u64)>>;
+/// Per column, per bin: (encrypted event sum per class, rows).
+pub type EncSums = Vec<Vec<(Vec<Option<Ciphertext>>, u64)>>;
 
 /// An instance with its encrypted label.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,13 +94,17 @@ pub struct WithEncLabel;
 impl JoinOp for WithEncLabel {
     const NAME: &'static str = "hetero_feature_binning.with_enc_label";
     type L = Instance;
-    type R = Ciphertext;
-    type Out = (Instance, Ciphertext);
-    fn join(&self, l: Instance, r: Ciphertext) -> Result<(Instance, Ciphertext), OpError> {
+    type R = Vec<Ciphertext>;
+    type Out = (Instance, Vec<Ciphertext>);
+    fn join(
+        &self,
+        l: Instance,
+        r: Vec<Ciphertext>,
+    ) -> Result<(Instance, Vec<Ciphertext>), OpError> {
         Ok((l, r))
     }
 }
-register_op!(join WithEncLabel, example: WithEncLabel, input: vec![(example_inst(), example_key().encrypt_i64(1).unwrap())]);
+register_op!(join WithEncLabel, example: WithEncLabel, input: vec![(example_inst(), vec![example_key().encrypt_i64(1).unwrap()])]);
 
 /// Host: sums of the encrypted labels per bin (`encrypted_bin_sum`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,30 +128,36 @@ fn add(pk: &PublicKey, a: &mut Option<Ciphertext>, b: &Ciphertext) -> Result<(),
 impl ApplyPartitionsOp for EncBinSums {
     const NAME: &'static str = "hetero_feature_binning.enc_bin_sums";
     type K = String;
-    type V = (Instance, Ciphertext);
+    type V = (Instance, Vec<Ciphertext>);
     type Out = EncSums;
     fn apply(
         &self,
         _index: usize,
-        rows: &mut dyn Iterator<Item = (String, (Instance, Ciphertext))>,
+        rows: &mut dyn Iterator<Item = (String, (Instance, Vec<Ciphertext>))>,
     ) -> Result<EncSums, OpError> {
         let mut s: EncSums = self
             .splits
             .iter()
-            .map(|sp| vec![(None, 0); sp.len()])
+            .map(|sp| vec![(Vec::new(), 0); sp.len()])
             .collect();
-        for (_, (inst, ct)) in rows {
+        for (_, (inst, cts)) in rows {
             for (k, &j) in self.cols.iter().enumerate() {
                 if let Some(b) = bin_of(&self.splits[k], inst.features[j]) {
-                    add(&self.pk, &mut s[k][b].0, &ct)?;
-                    s[k][b].1 += 1;
+                    let cell = &mut s[k][b];
+                    if cell.0.len() < cts.len() {
+                        cell.0.resize(cts.len(), None);
+                    }
+                    for (acc, ct) in cell.0.iter_mut().zip(&cts) {
+                        add(&self.pk, acc, ct)?;
+                    }
+                    cell.1 += 1;
                 }
             }
         }
         Ok(s)
     }
 }
-register_op!(apply_partitions EncBinSums, example: { let pk = example_key(); EncBinSums { pk, cols: vec![1], splits: vec![vec![1.0, 3.0]] } }, input: vec![("a".to_string(), (example_inst(), example_key().encrypt_i64(1).unwrap()))]);
+register_op!(apply_partitions EncBinSums, example: { let pk = example_key(); EncBinSums { pk, cols: vec![1], splits: vec![vec![1.0, 3.0]] } }, input: vec![("a".to_string(), (example_inst(), vec![example_key().encrypt_i64(1).unwrap()]))]);
 
 /// Adds encrypted bin sums.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,8 +172,13 @@ impl ReduceOp for MergeEncSums {
     fn reduce(&self, mut a: EncSums, b: EncSums) -> Result<EncSums, OpError> {
         for (x, y) in a.iter_mut().zip(b) {
             for (p, q) in x.iter_mut().zip(y) {
-                if let Some(c) = &q.0 {
-                    add(&self.pk, &mut p.0, c)?;
+                if p.0.len() < q.0.len() {
+                    p.0.resize(q.0.len(), None);
+                }
+                for (acc, c) in p.0.iter_mut().zip(&q.0) {
+                    if let Some(c) = c {
+                        add(&self.pk, acc, c)?;
+                    }
                 }
                 p.1 += q.1;
             }
@@ -171,7 +186,7 @@ impl ReduceOp for MergeEncSums {
         Ok(a)
     }
 }
-register_op!(reduce MergeEncSums, example: MergeEncSums { pk: example_key() }, input: { let pk = example_key(); let c = pk.encrypt_i64(1).unwrap(); vec![(vec![vec![(Some(c.clone()), 1u64)]], vec![vec![(None::<Ciphertext>, 2u64)]])] });
+register_op!(reduce MergeEncSums, example: MergeEncSums { pk: example_key() }, input: { let pk = example_key(); let c = pk.encrypt_i64(1).unwrap(); vec![(vec![vec![(vec![Some(c.clone())], 1u64)]], vec![vec![(vec![None::<Ciphertext>], 2u64)]])] });
 
 /// Replaces binned features by their bin index (`bin_num`) or WOE (`woe`).
 #[derive(Debug, Clone, Serialize, Deserialize)]

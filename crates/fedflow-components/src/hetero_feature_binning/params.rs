@@ -15,6 +15,10 @@ pub struct FeatureBinningParam {
     pub bin_indexes: serde_json::Value,
     /// Columns to bin by name (combined with `bin_indexes`).
     pub bin_names: Option<Vec<String>>,
+    /// Categorical columns by index: one bin per distinct value.
+    pub category_indexes: Option<Vec<usize>>,
+    /// Categorical columns by name.
+    pub category_names: Option<Vec<String>>,
     /// Added to a bin's counts when one of them is 0 (WOE).
     pub adjustment_factor: f64,
     /// Only the guest's own features (no federation).
@@ -56,6 +60,8 @@ impl Default for FeatureBinningParam {
             bin_num: 10,
             bin_indexes: serde_json::json!(-1),
             bin_names: None,
+            category_indexes: None,
+            category_names: None,
             adjustment_factor: 0.5,
             local_only: false,
             encrypt_param: EncryptParam::default(),

@@ -143,3 +143,48 @@ fn split_points_quantile_and_bucket() {
     assert_eq!(bin_of(&[1.0, 2.0], 1.5), Some(1));
     assert_eq!(bin_of(&[1.0, 2.0], 9.0), Some(1));
 }
+
+#[test]
+fn multi_class_one_vs_rest_matches_reference() {
+    let g = transformed("vehicle_scale_hetero_guest.csv", true, GUEST);
+    let h = transformed("vehicle_scale_hetero_host.csv", false, HOST);
+    let dir = tempfile::tempdir().unwrap();
+    let p = json!({"bin_num": 5});
+    let outs = run_all(
+        &HeteroFeatureBinning,
+        vec![
+            ctx(dir.path(), "b", GUEST, p.clone(), inputs("data", g.clone())),
+            ctx(dir.path(), "b", HOST, p, inputs("data", h.clone())),
+        ],
+    );
+    let gm: BinningModelParam =
+        serde_json::from_value(outs[0].as_ref().unwrap().model.clone().unwrap().param).unwrap();
+    let hm: BinningModelParam =
+        serde_json::from_value(outs[1].as_ref().unwrap().model.clone().unwrap().param).unwrap();
+    let grows: HashMap<String, Instance> =
+        TypedTable::<String, Instance>::from_raw(g.table.clone())
+            .collect()
+            .unwrap()
+            .into_iter()
+            .collect();
+    let hrows: Vec<(String, Instance)> = TypedTable::<String, Instance>::from_raw(h.table.clone())
+        .collect()
+        .unwrap();
+    assert_eq!(gm.multi_class_result.len(), 4);
+    let host = &gm.host_multi_class_result["10000"];
+    let mut mean = 0.0;
+    for c in 0..4 {
+        let ys: Vec<f64> = hrows
+            .iter()
+            .map(|(k, _)| f64::from(grows[k].label == Some(c as f64)))
+            .collect();
+        let vals: Vec<f64> = hrows.iter().map(|(_, i)| i.features[2]).collect();
+        let want = reference_iv(&vals, &ys, 5);
+        let anon = &hm.anonymous_names[&h.schema.header[2]];
+        let got = host[&c.to_string()][anon].iv;
+        assert!((got - want).abs() < 1e-6, "class {c}: {got} vs {want}");
+        mean += want / 4.0;
+    }
+    let anon = &hm.anonymous_names[&h.schema.header[2]];
+    assert!((gm.host_results["10000"][anon].iv - mean).abs() < 1e-6);
+}

@@ -1,8 +1,9 @@
 //! Guest side: learns the intersection, tells the hosts.
 
 use super::{
-    Found, Ids, IntersectParam, SyncMessage, GUEST_BLIND_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS,
-    HOST_ECDH_IDS, HOST_SIGN_GUEST_IDS, HOST_SIGN_IDS, INTERSECT_IDS, RSA_PUBKEY,
+    Found, Ids, IntersectParam, SyncMessage, DH_PRIME, GUEST_BLIND_IDS, GUEST_DH_DOUBLE_IDS,
+    GUEST_DH_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS, HOST_DH_IDS, HOST_ECDH_IDS,
+    HOST_SIGN_GUEST_IDS, HOST_SIGN_IDS, INTERSECT_IDS, RSA_PUBKEY,
 };
 use crate::{ComponentError, TaskContext};
 use fedflow_core::Role;
@@ -39,7 +40,23 @@ pub(super) fn run(
     let n = ids.keys.len();
     // Per host: (tags of my ids, tags of the host's ids) in a common space.
     let mut per_host: Vec<(Vec<Tag>, Vec<Tag>)> = Vec::new();
-    if param.method() == "ecdh" {
+    if param.method() == "dh" {
+        let p = super::dh::DhKey::prime(param.dh_params.key_length);
+        DH_PRIME.remote(fed, &p.to_bytes_be(), &hosts, "")?;
+        let key = super::dh::DhKey::new(p)?;
+        let mine = key.blind(&ids.bytes);
+        GUEST_DH_IDS.remote(fed, &mine, &hosts, "")?;
+        for &h in &hosts {
+            let theirs: Vec<Vec<u8>> = HOST_DH_IDS.get_one(fed, h, "")?;
+            let double_mine: Vec<Vec<u8>> = GUEST_DH_DOUBLE_IDS.get_one(fed, h, "")?;
+            check_len("guest_dh_double_ids", double_mine.len(), n)?;
+            let double_theirs = key.reblind(&theirs)?;
+            per_host.push((
+                super::dh::tags(&double_mine),
+                super::dh::tags(&double_theirs),
+            ));
+        }
+    } else if param.method() == "ecdh" {
         let key = EcdhPsi::random();
         let mine = key.blind(&ids.bytes);
         GUEST_ECDH_IDS.remote(fed, &mine, &hosts, "")?;

@@ -1,8 +1,9 @@
 //! Host side: answers the guest, learns the intersection only when told.
 
 use super::{
-    Found, Ids, IntersectParam, SyncMessage, GUEST_BLIND_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS,
-    HOST_ECDH_IDS, HOST_SIGN_GUEST_IDS, HOST_SIGN_IDS, INTERSECT_IDS, RSA_PUBKEY,
+    Found, Ids, IntersectParam, SyncMessage, DH_PRIME, GUEST_BLIND_IDS, GUEST_DH_DOUBLE_IDS,
+    GUEST_DH_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS, HOST_DH_IDS, HOST_ECDH_IDS,
+    HOST_SIGN_GUEST_IDS, HOST_SIGN_IDS, INTERSECT_IDS, RSA_PUBKEY,
 };
 use crate::{ComponentError, TaskContext};
 use fedflow_core::Role;
@@ -21,7 +22,15 @@ pub(super) fn run(
     let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
         ComponentError::Failed("Intersection needs a guest in the job's roles".into())
     })?;
-    if param.method() == "ecdh" {
+    if param.method() == "dh" {
+        let p: Vec<u8> = DH_PRIME.get_one(fed, guest, "")?;
+        let key = super::dh::DhKey::new(BigUint::from_bytes_be(&p))?;
+        let mine = key.blind(&ids.bytes);
+        HOST_DH_IDS.remote(fed, &mine, &[guest], "")?;
+        let theirs: Vec<Vec<u8>> = GUEST_DH_IDS.get_one(fed, guest, "")?;
+        let double = key.reblind(&theirs)?;
+        GUEST_DH_DOUBLE_IDS.remote(fed, &double, &[guest], "")?;
+    } else if param.method() == "ecdh" {
         let key = EcdhPsi::random();
         let mine = key.blind(&ids.bytes);
         HOST_ECDH_IDS.remote(fed, &mine, &[guest], "")?;

@@ -11,6 +11,10 @@
 //!   each side sends `k·H(id)` (`guest_ecdh_ids`, `host_ecdh_ids`), the host
 //!   returns the guest's list re-encrypted (`guest_double_ids`), the guest
 //!   re-encrypts the host's list and joins.
+//! * `dh`: the same double encryption with Pohlig–Hellman `H(id)^e mod p`;
+//!   the guest generates the prime (`dh_params.key_length`, default 1024) and
+//!   sends it (`dh_prime`); messages `guest_dh_ids`, `host_dh_ids`,
+//!   `guest_dh_double_ids`.
 //!
 //! Both sides shuffle their id lists before sending, so positions reveal
 //! nothing. The guest learns the intersection; with `sync_intersect_ids`
@@ -31,13 +35,14 @@
 //! keys and values; with `only_output_key`, instances without features).
 //! Summary: `intersect_num`, `intersect_rate` (of the party's own rows).
 
+mod dh;
 mod guest;
 mod host;
 mod ops;
 mod params;
 
 pub use ops::{IdOnly, KeepInstance, KeyOnly};
-pub use params::{EcdhParams, IntersectParam, RsaParams};
+pub use params::{DhParams, EcdhParams, IntersectParam, RsaParams};
 
 use crate::{
     parse_params, Component, ComponentError, ComponentOutput, Dataset, Instance, Schema,
@@ -70,6 +75,18 @@ pub const HOST_ECDH_IDS: TransferVariable =
 /// ECDH: the guest's ids encrypted by both, host → guest.
 pub const GUEST_DOUBLE_IDS: TransferVariable =
     TransferVariable::new("guest_double_ids", &[Role::Host], &[Role::Guest]);
+/// DH: the prime modulus, guest → host.
+pub const DH_PRIME: TransferVariable =
+    TransferVariable::new("dh_prime", &[Role::Guest], &[Role::Host]);
+/// DH: the guest's encrypted ids, guest → host.
+pub const GUEST_DH_IDS: TransferVariable =
+    TransferVariable::new("guest_dh_ids", &[Role::Guest], &[Role::Host]);
+/// DH: the host's encrypted ids, host → guest.
+pub const HOST_DH_IDS: TransferVariable =
+    TransferVariable::new("host_dh_ids", &[Role::Host], &[Role::Guest]);
+/// DH: the guest's ids encrypted by both, host → guest.
+pub const GUEST_DH_DOUBLE_IDS: TransferVariable =
+    TransferVariable::new("guest_dh_double_ids", &[Role::Host], &[Role::Guest]);
 /// The outcome for a host, guest → host.
 pub const INTERSECT_IDS: TransferVariable =
     TransferVariable::new("intersect_ids", &[Role::Guest], &[Role::Host]);
@@ -135,10 +152,10 @@ fn distinct_ids(
     keys.sort_unstable();
     keys.dedup();
     keys.shuffle(&mut rand::thread_rng());
-    let salt = if param.method() == "rsa" {
-        &param.rsa_params.salt
-    } else {
-        &param.ecdh_params.salt
+    let salt = match param.method().as_str() {
+        "rsa" => &param.rsa_params.salt,
+        "dh" => &param.dh_params.salt,
+        _ => &param.ecdh_params.salt,
     };
     let bytes = keys
         .iter()

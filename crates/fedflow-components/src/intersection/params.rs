@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct IntersectParam {
-    /// `rsa` (default), `ecdh` (`dh` is not implemented).
+    /// `rsa` (default), `ecdh`, `dh`.
     pub intersect_method: String,
     /// Whether the guest sends the intersection to the hosts.
     pub sync_intersect_ids: bool,
@@ -27,6 +27,30 @@ pub struct IntersectParam {
     pub rsa_params: RsaParams,
     /// ECDH settings.
     pub ecdh_params: EcdhParams,
+    /// DH settings.
+    pub dh_params: DhParams,
+}
+
+/// FATE's `DHParam`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DhParams {
+    /// Id hash (sha256).
+    pub hash_method: String,
+    /// Salt appended to ids.
+    pub salt: String,
+    /// Prime modulus bits (FATE 1.11.3 default 1024).
+    pub key_length: u32,
+}
+
+impl Default for DhParams {
+    fn default() -> Self {
+        DhParams {
+            hash_method: "sha256".into(),
+            salt: String::new(),
+            key_length: 1024,
+        }
+    }
 }
 
 /// FATE's `RSAParam`.
@@ -68,6 +92,7 @@ impl Default for IntersectParam {
             run_cache: false,
             rsa_params: RsaParams::default(),
             ecdh_params: EcdhParams::default(),
+            dh_params: DhParams::default(),
         }
     }
 }
@@ -117,12 +142,12 @@ impl IntersectParam {
             "intersect_method"
         };
         match self.method().as_str() {
-            "rsa" | "ecdh" => {}
-            "dh" | "raw" => {
+            "rsa" | "ecdh" | "dh" => {}
+            "raw" => {
                 return Err(bad(
                     path,
                     format!(
-                        "'{}' is not implemented in this build (rsa, ecdh are)",
+                        "'{}' is not implemented in this build (rsa, ecdh, dh are)",
                         self.method()
                     ),
                 ))
@@ -144,7 +169,17 @@ impl IntersectParam {
                 ));
             }
         }
+        if self.method() == "dh" {
+            let k = self.dh_params.key_length;
+            if !(512..=8192).contains(&k) {
+                return Err(bad(
+                    "dh_params.key_length",
+                    format!("{k}: expected 512 to 8192"),
+                ));
+            }
+        }
         for (p, h) in [
+            ("dh_params.hash_method", &self.dh_params.hash_method),
             ("rsa_params.hash_method", &self.rsa_params.hash_method),
             (
                 "rsa_params.final_hash_method",

@@ -87,7 +87,7 @@ fn breast_ids(file: &str, col: usize) -> Vec<String> {
 }
 
 #[test]
-fn breast_guest_vs_host_subset_rsa_and_ecdh() {
+fn breast_guest_vs_host_subset_rsa_ecdh_dh() {
     let g = breast_ids("breast_hetero_guest.csv", 0);
     let h = breast_ids("breast_hetero_host_sample_id.csv", 1);
     assert_eq!((g.len(), h.len()), (569, 299));
@@ -102,6 +102,7 @@ fn breast_guest_vs_host_subset_rsa_and_ecdh() {
     for params in [
         json!({"intersect_method": "rsa", "rsa_params": {"key_length": 1024}}),
         json!({"intersect_method": "ecdh", "ecdh_params": {"salt": "12345"}}),
+        json!({"intersect_method": "dh", "dh_params": {"salt": "12345", "key_length": 1024}}),
     ] {
         let (go, hos) = run(params, &g, &[&h]);
         assert_eq!(keys(&go), truth);
@@ -123,9 +124,9 @@ fn duplicates_empty_sides_and_no_sync() {
     let mut g = ids(0..50);
     g.extend(ids(10..20)); // repeated ids
     let h = ids(40..100);
-    for method in ["rsa", "ecdh"] {
+    for method in ["rsa", "ecdh", "dh"] {
         let (go, hos) = run(
-            json!({"intersect_method": method, "rsa_params": {"key_length": 512}}),
+            json!({"intersect_method": method, "rsa_params": {"key_length": 512}, "dh_params": {"key_length": 512}}),
             &g,
             &[&h],
         );
@@ -179,12 +180,12 @@ fn unsupported_methods_are_named() {
         dir.path(),
         "intersect_0",
         GUEST,
-        json!({"intersect_method": "dh"}),
+        json!({"intersect_method": "raw"}),
         Inputs::default(),
     );
     let e = Intersection.run(&c).unwrap_err().to_string();
     assert!(
-        e.contains("intersect_0.intersect_method: 'dh' is not implemented"),
+        e.contains("intersect_0.intersect_method: 'raw' is not implemented"),
         "{e}"
     );
 }

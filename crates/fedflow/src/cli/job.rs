@@ -313,20 +313,28 @@ pub fn print_report(r: &JobReport, json: bool) {
 
 /// Evaluation's metrics, one per line (`    auc: 0.9912`) under each evaluated component.
 fn print_metrics(summary: &serde_json::Value) {
+    for l in metric_lines(summary) {
+        println!("{l}");
+    }
+}
+
+fn metric_lines(summary: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
     let Some(obj) = summary.as_object() else {
-        return;
+        return out;
     };
     for (name, metrics) in obj {
         if let Some(m) = metrics.as_object() {
-            println!("    {name}:");
+            out.push(format!("    {name}:"));
             for (k, v) in m {
                 match v.as_f64() {
-                    Some(x) => println!("      {k}: {x:.4}"),
-                    None => println!("      {k}: {v}"),
+                    Some(x) => out.push(format!("      {k}: {x:.4}")),
+                    None => out.push(format!("      {k}: {v}")),
                 }
             }
         }
     }
+    out
 }
 
 fn status(s: TaskStatus) -> &'static str {
@@ -334,5 +342,17 @@ fn status(s: TaskStatus) -> &'static str {
         TaskStatus::Success => "success",
         TaskStatus::Failed => "failed",
         TaskStatus::Canceled => "canceled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn evaluation_metrics_print_one_per_line() {
+        let s = serde_json::json!({"hetero_lr_0": {"auc": 0.99123, "ks": 0.9}});
+        assert_eq!(
+            super::metric_lines(&s),
+            vec!["    hetero_lr_0:", "      auc: 0.9912", "      ks: 0.9000"]
+        );
     }
 }

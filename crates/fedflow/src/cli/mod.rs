@@ -7,6 +7,7 @@ pub mod gen;
 pub mod job;
 pub mod model;
 pub mod server;
+pub mod testsuite;
 pub mod toy;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ pub enum Command {
     /// Tables: info, list, delete.
     #[command(subcommand)]
     Table(data::TableCommand),
+    /// Run a FATE testsuite (fate_test format): upload its data, run its tasks, print a table.
+    Testsuite(testsuite::TestsuiteArgs),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -74,6 +77,7 @@ pub fn init_logging(cli: &Cli) {
         | Command::Job(job::JobCommand::Run { .. })
         | Command::Server(_)
         | Command::Task(_) => "info",
+        Command::Testsuite(_) => "off",
         _ => "warn",
     };
     let filter = cli.log.clone().unwrap_or_else(|| default.to_string());
@@ -109,5 +113,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Task(c) => server::run_task(c, &dir),
         Command::Model(c) => model::run_model(c, &client::server_url(&server)),
         Command::Tracking(c) => model::run_tracking(c, &client::server_url(&server)),
+        Command::Testsuite(a) => testsuite::run(a, &dir),
     }
 }

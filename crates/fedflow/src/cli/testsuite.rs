@@ -1,0 +1,298 @@
+//! `fedflow testsuite`: runs a FATE testsuite (fate_test's format: `data`
+//! uploads, then `tasks`, each a conf + DSL; a task with `deps` is a predict
+//! job whose model_id/model_version come from the named training task).
+//!
+//! Standalone: all parties share one data dir, so each distinct
+//! (namespace, table_name) is uploaded once. Tasks whose data files are not
+//! shipped, whose DSL uses modules this build lacks, or that hit a parameter
+//! value this build does not implement are reported `skipped`, not failed.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use fedflow_flow::{run_job, Dsl, JobConf, JobReport, RunOptions, TaskStatus};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct TestsuiteArgs {
+    /// The testsuite JSON (`*_testsuite.json`).
+    #[arg(short = 'i', long = "include")]
+    pub include: PathBuf,
+    /// Where FATE's `examples/data/X.csv` files are (X.csv is looked up here).
+    #[arg(long = "data-base")]
+    pub data_base: PathBuf,
+    /// Only the tasks whose name contains this.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One task's outcome.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskResult {
+    pub task: String,
+    pub status: String,
+    pub seconds: f64,
+    pub metric: String,
+    pub job_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+fn resolve_data(base: &Path, file: &str) -> PathBuf {
+    let direct = base.join(file);
+    if direct.exists() {
+        return direct;
+    }
+    let stripped = file.strip_prefix("examples/data/").unwrap_or(file);
+    let p = base.join(stripped);
+    if p.exists() {
+        return p;
+    }
+    base.join(Path::new(file).file_name().unwrap_or_default())
+}
+
+/// Every `{"table": {"name", "namespace"}}` in a conf.
+fn tables_of(v: &Value, out: &mut BTreeSet<(String, String)>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(t) = o.get("table").and_then(|t| t.as_object()) {
+                if let (Some(n), Some(ns)) = (
+                    t.get("name").and_then(|x| x.as_str()),
+                    t.get("namespace").and_then(|x| x.as_str()),
+                ) {
+                    out.insert((ns.to_string(), n.to_string()));
+                }
+            }
+            o.values().for_each(|x| tables_of(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| tables_of(x, out)),
+        _ => {}
+    }
+}
+
+/// The headline metric of a job: Evaluation's first metric, else the
+/// intersection count, else the first numeric summary value.
+fn key_metric(r: &JobReport) -> String {
+    for t in &r.tasks {
+        if t.module == "Evaluation" {
+            if let Some((cpn, m)) = t.summary.as_object().and_then(|o| o.iter().next()) {
+                for k in ["auc", "accuracy", "root_mean_squared_error", "r2_score"] {
+                    if let Some(x) = m.get(k).and_then(|x| x.as_f64()) {
+                        return format!("{cpn} {k}={x:.4}");
+                    }
+                }
+            }
+        }
+    }
+    for t in &r.tasks {
+        if t.module == "Intersection" && t.party.role == fedflow_core::Role::Guest {
+            if let Some(n) = t.summary.get("intersect_num") {
+                return format!("intersect_num={n}");
+            }
+        }
+    }
+    String::from("-")
+}
+
+pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
+    let suite = super::job::read_json(&a.include, "testsuite")?;
+    let base = a
+        .include
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let storage = fedflow_storage::StorageContext::open_local(dir)
+        .with_context(|| format!("opening storage at {}", dir.display()))?;
+    // 1. Data.
+    let mut missing: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut done: BTreeSet<(String, String)> = BTreeSet::new();
+    for (i, d) in suite
+        .get("data")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let (Some(file), Some(name), Some(ns)) = (
+            d.get("file").and_then(|v| v.as_str()),
+            d.get("table_name").and_then(|v| v.as_str()),
+            d.get("namespace").and_then(|v| v.as_str()),
+        ) else {
+            bail!("testsuite data[{i}]: expected file, table_name and namespace");
+        };
+        let key = (ns.to_string(), name.to_string());
+        if !done.insert(key.clone()) {
+            continue;
+        }
+        let path = resolve_data(&a.data_base, file);
+        if !path.exists() {
+            eprintln!(
+                "data {file}: not shipped ({} missing); its tasks will be skipped",
+                path.display()
+            );
+            missing.insert(key, file.to_string());
+            continue;
+        }
+        let mut conf = d.clone();
+        conf["file"] = Value::String(path.display().to_string());
+        conf["drop"] = Value::Bool(true);
+        if let Some(o) = conf.as_object_mut() {
+            o.remove("role");
+        }
+        let up = fedflow_storage::parse_upload_conf(&conf, &base)
+            .with_context(|| format!("testsuite data[{i}]"))?;
+        let meta = storage
+            .upload(&up)
+            .with_context(|| format!("uploading {}", path.display()))?;
+        eprintln!("uploaded {ns}.{name}: {} rows", meta.count);
+    }
+    // 2. Tasks.
+    let modules: BTreeSet<&str> = fedflow_components::MODULES.iter().copied().collect();
+    let mut results: Vec<TaskResult> = Vec::new();
+    let mut trained: HashMap<String, (String, String)> = HashMap::new();
+    let tasks = suite
+        .get("tasks")
+        .and_then(|v| v.as_object())
+        .cloned()
+        .unwrap_or_default();
+    for (name, t) in &tasks {
+        if a.filter
+            .as_ref()
+            .is_some_and(|f| !name.contains(f.as_str()))
+        {
+            continue;
+        }
+        let started = Instant::now();
+        let mut res = TaskResult {
+            task: name.clone(),
+            status: "skipped".into(),
+            seconds: 0.0,
+            metric: "-".into(),
+            job_id: None,
+            detail: None,
+        };
+        let outcome = (|| -> Result<std::result::Result<JobReport, String>> {
+            let file = |k: &str| -> Result<PathBuf> {
+                let f = t
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .with_context(|| format!("task {name}: no {k}"))?;
+                Ok(base.join(f))
+            };
+            let (conf_p, dsl_p) = (file("conf")?, file("dsl")?);
+            for p in [&conf_p, &dsl_p] {
+                if !p.exists() {
+                    return Ok(Err(format!("file {} not shipped", p.display())));
+                }
+            }
+            let mut conf_v = super::job::read_json(&conf_p, "conf")?;
+            let dsl_v = super::job::read_json(&dsl_p, "dsl")?;
+            let dsl = Dsl::parse(&dsl_v).with_context(|| format!("dsl {}", dsl_p.display()))?;
+            if let Some(m) = dsl
+                .components
+                .iter()
+                .find(|c| !modules.contains(c.module.as_str()))
+            {
+                return Ok(Err(format!("module {} not implemented", m.module)));
+            }
+            let mut tables = BTreeSet::new();
+            tables_of(&conf_v, &mut tables);
+            if let Some(f) = tables.iter().find_map(|t| missing.get(t)) {
+                return Ok(Err(format!("data {f} not shipped")));
+            }
+            if let Some(dep) = t.get("deps").and_then(|v| v.as_str()) {
+                let Some((id, ver)) = trained.get(dep) else {
+                    return Ok(Err(format!("depends on {dep}, which did not succeed")));
+                };
+                conf_v["job_parameters"]["common"]["model_id"] = Value::String(id.clone());
+                conf_v["job_parameters"]["common"]["model_version"] = Value::String(ver.clone());
+            }
+            let conf =
+                JobConf::parse(&conf_v).with_context(|| format!("conf {}", conf_p.display()))?;
+            let opts = RunOptions {
+                data_dir: dir.to_path_buf(),
+                ..Default::default()
+            };
+            Ok(Ok(run_job(&conf, &dsl, &opts)?))
+        })();
+        res.seconds = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(Err(why)) => {
+                res.status = format!("skipped ({why})");
+            }
+            Ok(Ok(report)) => {
+                res.job_id = Some(report.job_id.clone());
+                if report.status == TaskStatus::Success {
+                    res.status = "success".into();
+                    res.metric = key_metric(&report);
+                    trained.insert(
+                        name.clone(),
+                        (report.model_id.clone(), report.model_version.clone()),
+                    );
+                } else {
+                    let e = report.first_error().unwrap_or_default();
+                    if e.contains("is not implemented") {
+                        let why = e.split_once("): ").map_or(e.as_str(), |x| x.1);
+                        res.status = format!("skipped ({})", why.trim_start_matches("parameter "));
+                    } else {
+                        res.status = "failed".into();
+                    }
+                    res.detail = Some(e);
+                }
+            }
+            Err(e) => {
+                let msg = super::one_line(&e);
+                res.status = if msg.contains("not implemented") || msg.contains("unknown module") {
+                    format!("skipped ({msg})")
+                } else {
+                    "failed".into()
+                };
+                res.detail = Some(msg);
+            }
+        }
+        eprintln!("task {name}: {} in {:.1} s", res.status, res.seconds);
+        results.push(res);
+    }
+    // 3. Report.
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        let w = results
+            .iter()
+            .map(|r| r.task.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!("{:<w$}  {:>8}  {:<28}  status", "task", "time", "metric");
+        for r in &results {
+            println!(
+                "{:<w$}  {:>6.1} s  {:<28}  {}",
+                r.task, r.seconds, r.metric, r.status
+            );
+            if r.status == "failed" {
+                if let Some(d) = &r.detail {
+                    println!("{:<w$}    {d}", "");
+                }
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| r.status == "failed").count();
+    let ok = results.iter().filter(|r| r.status == "success").count();
+    let line = format!(
+        "{ok} success, {} skipped, {failed} failed",
+        results.len() - ok - failed
+    );
+    if a.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+    if failed > 0 {
+        bail!("{failed} testsuite task(s) failed");
+    }
+    Ok(())
+}

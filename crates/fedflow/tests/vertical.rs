@@ -1,0 +1,281 @@
+//! End to end, vertical FL data components: DataTransform → Intersection →
+//! HeteroFeatureBinning → HeteroFeatureSelection on breast; a predict job
+//! reusing the models; FATE's intersect testsuite; `data gen`.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn upload(dir: &Path, name: &str) {
+    let csv = shared().join(format!("data/{name}.csv"));
+    let c = write(
+        dir,
+        &format!("{name}_upload.json"),
+        &json!({"file": csv, "head": 1, "partition": 4, "table_name": name, "namespace": "experiment"}).to_string(),
+    );
+    let o = fedflow(dir, &["data", "upload", "-c", c.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn run_json(dir: &Path, conf: &Value, dsl: &Value, tag: &str) -> Value {
+    let c = write(dir, &format!("{tag}_conf.json"), &conf.to_string());
+    let d = write(dir, &format!("{tag}_dsl.json"), &dsl.to_string());
+    let o = fedflow(
+        dir,
+        &[
+            "job",
+            "run",
+            "-c",
+            c.to_str().unwrap(),
+            "-d",
+            d.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn task<'a>(r: &'a Value, cpn: &str, role: &str) -> &'a Value {
+    r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["component"] == cpn && t["party"]["role"] == role)
+        .unwrap_or_else(|| panic!("no task {cpn} {role}"))
+}
+
+fn train_job() -> (Value, Value) {
+    let dsl = json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        "hetero_feature_binning_0": {"module": "HeteroFeatureBinning", "input": {"data": {"data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "hetero_feature_selection_0": {"module": "HeteroFeatureSelection", "input": {"data": {"data": ["intersection_0.data"]}, "isometric_model": ["hetero_feature_binning_0.model"]}, "output": {"data": ["data"], "model": ["model"]}}
+    }});
+    let conf = json!({"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+    "role": {"guest": [9999], "host": [10000]},
+    "component_parameters": {
+        "common": {
+            "intersection_0": {"intersect_method": "ecdh"},
+            "hetero_feature_binning_0": {"method": "quantile", "bin_num": 10, "transform_param": {"transform_type": null}},
+            "hetero_feature_selection_0": {"filter_methods": ["iv_filter"], "iv_param": {"filter_type": "top_k", "threshold": 10}}
+        },
+        "role": {
+            "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
+            "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
+        }}});
+    (conf, dsl)
+}
+
+fn predict_job(conf: &Value) -> (Value, Value) {
+    let pdsl = json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}, "model": ["pipeline.data_transform_0.model"]}, "output": {"data": ["data"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        "hetero_feature_selection_0": {"module": "HeteroFeatureSelection", "input": {"data": {"data": ["intersection_0.data"]}, "model": ["pipeline.hetero_feature_selection_0.model"]}, "output": {"data": ["data"]}}
+    }});
+    let mut pconf = conf.clone();
+    pconf["component_parameters"]["common"]
+        .as_object_mut()
+        .unwrap()
+        .remove("hetero_feature_binning_0");
+    pconf["component_parameters"]["role"]["guest"]["0"]
+        .as_object_mut()
+        .unwrap()
+        .remove("data_transform_0");
+    (pconf, pdsl)
+}
+
+#[test]
+fn breast_transform_intersect_bin_select_then_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    upload(dir.path(), "breast_hetero_guest");
+    upload(dir.path(), "breast_hetero_host");
+    let (conf, dsl) = train_job();
+    let r = run_json(dir.path(), &conf, &dsl, "train");
+    assert_eq!(r["status"], "success");
+    assert_eq!(
+        task(&r, "data_transform_0", "guest")["summary"]["count"],
+        569
+    );
+    assert_eq!(
+        task(&r, "intersection_0", "guest")["summary"]["intersect_num"],
+        569
+    );
+    assert_eq!(
+        task(&r, "intersection_0", "host")["summary"]["intersect_num"],
+        569
+    );
+    let b = &task(&r, "hetero_feature_binning_0", "guest")["summary"];
+    assert_eq!(b["iv"].as_object().unwrap().len(), 10);
+    assert_eq!(b["host_10000_iv"].as_object().unwrap().len(), 20);
+    // The host's binning summary carries no IV.
+    assert!(task(&r, "hetero_feature_binning_0", "host")["summary"]
+        .get("iv")
+        .is_none());
+    let gl = task(&r, "hetero_feature_selection_0", "guest")["summary"]["left_cols"]
+        .as_array()
+        .unwrap()
+        .len();
+    let hl = task(&r, "hetero_feature_selection_0", "host")["summary"]["left_cols"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(gl + hl, 10);
+
+    // Predict with the saved models.
+    let (mut pconf, pdsl) = predict_job(&conf);
+    pconf["job_parameters"] =
+        json!({"common": {"model_id": r["model_id"], "model_version": r["model_version"]}});
+    let p = run_json(dir.path(), &pconf, &pdsl, "predict");
+    assert_eq!(p["status"], "success");
+    assert_eq!(
+        task(&p, "data_transform_0", "guest")["summary"]["label_name"],
+        "y"
+    );
+    assert_eq!(
+        task(&p, "hetero_feature_selection_0", "guest")["summary"]["left_cols"]
+            .as_array()
+            .unwrap()
+            .len(),
+        gl
+    );
+}
+
+#[test]
+fn fate_intersect_testsuite_passes_or_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = shared().join("examples/fate/intersect/intersect_testsuite.json");
+    let data = shared().join("data");
+    let o = fedflow(
+        dir.path(),
+        &[
+            "testsuite",
+            "-i",
+            suite.to_str().unwrap(),
+            "--data-base",
+            data.to_str().unwrap(),
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    for t in [
+        "rsa_intersect ",
+        "rsa_intersect_multi_host",
+        "ecdh_intersect",
+        "dh_intersect ",
+        "dh_intersect_multi_exact_cardinality",
+        "intersect_rsa_cardinality",
+        "intersect_ecdh_exact_cardinality",
+        "intersect_dh_exact_cardinality",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(t))
+            .unwrap_or_else(|| panic!("{t} missing:\n{out}"));
+        assert!(
+            line.ends_with("success") && line.contains("intersect_num=569"),
+            "{line}"
+        );
+    }
+    // The cache tasks name a DSL that FATE's example folder does not ship.
+    assert!(
+        out.lines()
+            .filter(|l| l.contains("_cache_"))
+            .all(|l| l.contains("skipped (file")),
+        "{out}"
+    );
+    assert!(out.contains("11 success, 2 skipped, 0 failed"), "{out}");
+}
+
+#[test]
+fn data_gen_is_deterministic_and_learnable() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |out: &str, seed: &str| {
+        let p = dir.path().join(out);
+        let o = fedflow(
+            dir.path(),
+            &[
+                "data",
+                "gen",
+                "--rows",
+                "2000",
+                "--guest-features",
+                "3",
+                "--host-features",
+                "4",
+                "--seed",
+                seed,
+                "--out",
+                p.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            std::fs::read_to_string(p.join("guest.csv")).unwrap(),
+            std::fs::read_to_string(p.join("host.csv")).unwrap(),
+        )
+    };
+    let (g1, h1) = gen("a", "5");
+    let (g2, h2) = gen("b", "5");
+    let (g3, _) = gen("c", "6");
+    assert_eq!((&g1, &h1), (&g2, &h2));
+    assert_ne!(g1, g3);
+    assert!(g1.starts_with("id,y,x0,x1,x2\n") && h1.starts_with("id,x0,x1,x2,x3\n"));
+    assert_eq!(g1.lines().count(), 2001);
+    let ones = g1
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("1"))
+        .count();
+    assert!((600..1400).contains(&ones), "{ones}");
+}
+
+#[test]
+fn testsuite_runs_predict_tasks_with_the_training_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (conf, dsl) = train_job();
+    let (pconf, pdsl) = predict_job(&conf);
+    for (n, v) in [
+        ("train_conf.json", &conf),
+        ("train_dsl.json", &dsl),
+        ("predict_conf.json", &pconf),
+        ("predict_dsl.json", &pdsl),
+    ] {
+        write(dir.path(), n, &v.to_string());
+    }
+    let suite = json!({
+        "data": [
+            {"file": "examples/data/breast_hetero_guest.csv", "head": 1, "partition": 4, "table_name": "breast_hetero_guest", "namespace": "experiment", "role": "guest_0"},
+            {"file": "examples/data/breast_hetero_host.csv", "head": 1, "partition": 4, "table_name": "breast_hetero_host", "namespace": "experiment", "role": "host_0"},
+            {"file": "examples/data/give_credit_hetero_guest.csv", "head": 1, "partition": 4, "table_name": "give_credit_hetero_guest", "namespace": "experiment", "role": "guest_0"}
+        ],
+        "tasks": {
+            "train": {"conf": "train_conf.json", "dsl": "train_dsl.json"},
+            "predict": {"conf": "predict_conf.json", "dsl": "predict_dsl.json", "deps": "train"}
+        }
+    });
+    let sp = write(dir.path(), "suite.json", &suite.to_string());
+    let data = shared().join("data");
+    let o = fedflow(
+        dir.path(),
+        &[
+            "testsuite",
+            "-i",
+            sp.to_str().unwrap(),
+            "--data-base",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let results: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(results[0]["task"], "train");
+    assert_eq!(results[0]["status"], "success");
+    assert_eq!(results[1]["task"], "predict");
+    assert_eq!(results[1]["status"], "success", "{out}");
+    assert!(stderr(&o).contains("give_credit_hetero_guest.csv: not shipped"));
+}
