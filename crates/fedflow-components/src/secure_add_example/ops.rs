@@ -7,6 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+const SCALE: f64 = (1u64 << 20) as f64;
+
 /// Splits each value `x` into shares `(s1, s2)` with `s1 ~ U(-x, x)` and
 /// `s2 = x − s1`. Randomness is seeded per partition from `seed`.
 #[derive(Serialize, Deserialize)]
@@ -33,10 +35,13 @@ impl MapPartitionsOp for Share {
                 .wrapping_add((index as u64).wrapping_mul(0x9E37_79B9)),
         );
         for (k, x) in rows {
+            // s1 ~ U(-x, x), rounded to a multiple of 2^-20: sums of such shares are
+            // exact in f64 (up to ~2^33 in magnitude), so the guest's check holds
+            // for any data_num, not only for small ones.
             let s1 = if x == 0.0 {
                 0.0
             } else {
-                rng.gen_range(-x.abs()..x.abs())
+                (rng.gen_range(-x.abs()..x.abs()) * SCALE).round() / SCALE
             };
             out.emit(&k, &(s1, x - s1))?;
         }
