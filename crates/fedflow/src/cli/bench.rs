@@ -14,6 +14,19 @@ use std::time::Instant;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Paillier and PSI ops/s per core (single thread): encrypt (DJN, FATE's r^n,
+    /// key-owner CRT), decrypt, add, scalar-mul, packed; ECDH and RSA PSI.
+    Crypto {
+        /// Paillier key sizes (repeatable).
+        #[arg(long = "bits", default_values_t = vec![1024u32, 2048])]
+        bits: Vec<u32>,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        /// Skip the PSI rows.
+        #[arg(long)]
+        no_psi: bool,
+    },
     /// Toy job wall time, whole process (`fedflow toy`), median of N runs.
     Toy {
         /// Runs per size.
@@ -73,6 +86,20 @@ pub enum BenchOp {
 
 pub fn run(cmd: BenchCommand, dir: &Path) -> Result<()> {
     match cmd {
+        BenchCommand::Crypto {
+            bits,
+            seconds,
+            no_psi,
+        } => {
+            let opts = fedflow_crypto::bench::BenchOptions {
+                paillier_bits: bits,
+                rsa_bits: if no_psi { vec![] } else { vec![1024, 2048] },
+                ecdh: !no_psi,
+                seconds_per_row: seconds,
+            };
+            fedflow_crypto::bench::print(&fedflow_crypto::bench::run(&opts));
+            Ok(())
+        }
         BenchCommand::Toy {
             runs,
             data_num,
