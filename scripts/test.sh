@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh
+# Chromium (apt) and playwright-core (npm, tests/board/node_modules) for the
+# board's browser tests (crates/fedflow/tests/board.rs); fails loudly if it cannot.
+tests/board/setup.sh
 # FATE's Python client for the acceptance test (crates/fedflow/tests/fate_client.rs).
 [ -x .venv/bin/flow ] || { python3 -m venv .venv && .venv/bin/pip install -q fate-client==1.11.3 "urllib3<2"; }
 cargo fmt --all -- --check

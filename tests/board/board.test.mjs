@@ -20,6 +20,7 @@ if (!url || !jobIds.length) {
 }
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.BOARD_SCREENSHOTS || join(here, '..', '..', 'target', 'board-screenshots');
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 const TIMEOUT = 30_000;
 
@@ -57,7 +58,8 @@ try {
   const count = (await api('job/list/job', { limit: 1, page: 1 })).count;
   const times = [];
   for (let i = 0; i < 5; i++) {
-    await page.goto(`${url}/#/`, { waitUntil: 'commit' });
+    // A distinct query string makes every run a full page load (not a hash change).
+    await page.goto(`${url}/?run=${i}#/`, { waitUntil: 'commit' });
     await page.waitForSelector('#jobs-table[data-loaded="1"] tr.job-row');
     times.push(await page.evaluate(() => window.__boardJobsRendered));
   }
