@@ -92,6 +92,10 @@ function progressBar(p) {
   return el('span', {}, el('span', { class: 'progress' }, el('i', { style: `width:${Math.max(0, Math.min(100, p || 0))}%` })), `${p || 0}%`);
 }
 
+function setKids(node, ...kids) {
+  node.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+}
+
 function errorBox(e) {
   return el('div', { class: 'err' }, String(e && e.message ? e.message : e));
 }
@@ -362,7 +366,7 @@ function jobPage(app, jobId, params) {
       const [role, pid] = partySel.value.split(':');
       location.hash = `#/job/${encodeURIComponent(jobId)}?role=${role}&party_id=${pid}`;
     });
-    header.replaceChildren(
+    setKids(header, 
       el('h2', {}, 'Job ', el('span', { id: 'job-id' }, jobId), ' ', el('span', { id: 'job-status' }, badge(row.f_status))),
       el('div', { class: 'kv' },
         el('div', {}, el('b', {}, 'party'), partySel),
@@ -398,7 +402,7 @@ function jobPage(app, jobId, params) {
       class: k === st.tab ? 'active' : '', 'data-tab': k,
       onclick: () => { st.tab = k; drawPanel(); },
     }, k[0].toUpperCase() + k.slice(1))));
-    panel.replaceChildren(
+    setKids(panel, 
       el('h2', {}, el('span', { id: 'component-name' }, n), ' ', t ? badge(t.f_status) : badge('waiting'),
         el('span', { class: 'muted' }, ' ', (st.dsl.components[n] || {}).module || '')),
       t ? el('div', { class: 'kv muted' },
@@ -488,7 +492,7 @@ function jobPage(app, jobId, params) {
         tailLog();
       }
     } catch (e) {
-      header.replaceChildren(errorBox(e));
+      setKids(header, errorBox(e));
     } finally {
       inflight = false;
     }
