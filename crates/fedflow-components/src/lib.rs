@@ -6,6 +6,8 @@
 //! names an engine.
 
 mod context;
+pub mod hetero_linr;
+pub mod hetero_lr;
 pub mod io;
 pub mod reader;
 pub mod secure_add_example;
@@ -24,13 +26,15 @@ pub trait Component: Send + Sync {
 }
 
 /// FATE module names this build implements.
-pub const MODULES: &[&str] = &["Reader", "SecureAddExample"];
+pub const MODULES: &[&str] = &["Reader", "SecureAddExample", "HeteroLR", "HeteroLinR"];
 
 /// The component for a FATE module name.
 pub fn component(module: &str) -> Option<Box<dyn Component>> {
     match module {
         "Reader" => Some(Box::new(reader::Reader)),
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
+        "HeteroLR" => Some(Box::new(hetero_lr::HeteroLR)),
+        "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
         _ => None,
     }
 }

@@ -1,0 +1,223 @@
+//! Batched Paillier arithmetic over fixed-point vectors, shared by the linear
+//! models: values are encrypted at one fixed exponent so that sums need no
+//! alignment, and `Σ_i x_i·Enc(d_i)` is one multi-exponentiation per feature
+//! (bucket method over short quantised `x`), not one full modexp per row.
+
+use fedflow_crypto::{BigUint, Ciphertext, Obfuscation, PublicKey};
+use rayon::prelude::*;
+
+/// Base-16 exponent of encrypted values (16^-16 = 2^-64 resolution).
+pub const VALUE_EXP: i32 = 16;
+/// Base-16 exponent of plaintext multipliers (16^-6 = 2^-24 resolution).
+pub const X_EXP: i32 = 6;
+
+fn crypto_err(e: fedflow_crypto::CryptoError) -> crate::ComponentError {
+    crate::ComponentError::Failed(format!("paillier: {e}"))
+}
+
+/// `round(v · 16^exp)` as a signed 128-bit integer.
+pub fn quantise(v: f64, exp: i32) -> i128 {
+    (v * 2f64.powi(4 * exp)).round() as i128
+}
+
+/// The plaintext encoding (mod n) of a signed integer.
+fn encoding_of(m: i128, n: &BigUint) -> BigUint {
+    let mag = BigUint::from(m.unsigned_abs());
+    if m < 0 {
+        n.checked_sub(&mag).unwrap_or_default()
+    } else {
+        mag
+    }
+}
+
+/// Encrypts `xs` at [`VALUE_EXP`], in parallel.
+pub fn encrypt_vec(pk: &PublicKey, xs: &[f64]) -> Result<Vec<Ciphertext>, crate::ComponentError> {
+    let n = pk.n();
+    xs.par_iter()
+        .map(|&x| {
+            if !x.is_finite() {
+                return Err(crate::ComponentError::Failed(format!(
+                    "cannot encrypt non-finite value {x}"
+                )));
+            }
+            let m = encoding_of(quantise(x, VALUE_EXP), n);
+            let c = pk.encrypt_raw(&m, Obfuscation::Djn).map_err(crypto_err)?;
+            Ok(Ciphertext::from_parts(c.raw().clone(), VALUE_EXP))
+        })
+        .collect()
+}
+
+/// `Enc(a) + x` with `x` encoded at `a`'s exponent (no obfuscation needed).
+pub fn add_plain(
+    pk: &PublicKey,
+    a: &Ciphertext,
+    x: f64,
+) -> Result<Ciphertext, crate::ComponentError> {
+    let m = encoding_of(quantise(x, a.exponent()), pk.n());
+    let p = pk.encrypt_raw(&m, Obfuscation::None).map_err(crypto_err)?;
+    Ok(Ciphertext::from_parts(
+        a.raw().mul_mod(p.raw(), pk.n_squared()),
+        a.exponent(),
+    ))
+}
+
+/// `a + b` (exponents aligned by the key).
+pub fn add(
+    pk: &PublicKey,
+    a: &Ciphertext,
+    b: &Ciphertext,
+) -> Result<Ciphertext, crate::ComponentError> {
+    pk.add(a, b).map_err(crypto_err)
+}
+
+/// `a · s` for a float scalar.
+pub fn mul_scalar(
+    pk: &PublicKey,
+    a: &Ciphertext,
+    s: f64,
+) -> Result<Ciphertext, crate::ComponentError> {
+    pk.mul_f64(a, s).map_err(crypto_err)
+}
+
+/// `Π bases[i]^exps[i] mod m` for non-negative exponents (bucket method).
+fn multi_exp(bases: &[&BigUint], exps: &[u128], m: &BigUint) -> BigUint {
+    let bits = exps
+        .iter()
+        .map(|e| 128 - e.leading_zeros())
+        .max()
+        .unwrap_or(0);
+    if bits == 0 {
+        return BigUint::one();
+    }
+    let n = bases.len().max(2) as f64;
+    let w = ((n.log2() - 1.5).round() as u32).clamp(1, 10);
+    let windows = bits.div_ceil(w);
+    let mask = (1u128 << w) - 1;
+    let mut acc: Option<BigUint> = None;
+    for k in (0..windows).rev() {
+        if let Some(a) = acc.as_mut() {
+            for _ in 0..w {
+                *a = a.mul_mod(a, m);
+            }
+        }
+        let mut buckets: Vec<Option<BigUint>> = vec![None; 1 << w];
+        for (b, e) in bases.iter().zip(exps) {
+            let d = ((e >> (k * w)) & mask) as usize;
+            if d != 0 {
+                buckets[d] = Some(match buckets[d].take() {
+                    None => (*b).clone(),
+                    Some(x) => x.mul_mod(b, m),
+                });
+            }
+        }
+        // Σ d·B_d via running products.
+        let mut running: Option<BigUint> = None;
+        let mut total: Option<BigUint> = None;
+        for d in (1..buckets.len()).rev() {
+            if let Some(bd) = &buckets[d] {
+                running = Some(match running.take() {
+                    None => bd.clone(),
+                    Some(r) => r.mul_mod(bd, m),
+                });
+            }
+            if let Some(r) = &running {
+                total = Some(match total.take() {
+                    None => r.clone(),
+                    Some(t) => t.mul_mod(r, m),
+                });
+            }
+        }
+        if let Some(t) = total {
+            acc = Some(match acc.take() {
+                None => t,
+                Some(a) => a.mul_mod(&t, m),
+            });
+        }
+    }
+    acc.unwrap_or_else(BigUint::one)
+}
+
+/// `Σ_i w_i · cts[i]` for signed float weights quantised at [`X_EXP`]; all
+/// `cts` must share one exponent. The result's exponent is theirs + X_EXP.
+pub fn weighted_sum(
+    pk: &PublicKey,
+    cts: &[Ciphertext],
+    weights: &[f64],
+) -> Result<Ciphertext, crate::ComponentError> {
+    let exp = cts.first().map(|c| c.exponent()).unwrap_or(VALUE_EXP);
+    if cts.iter().any(|c| c.exponent() != exp) || cts.len() != weights.len() {
+        return Err(crate::ComponentError::Failed(
+            "weighted_sum: ciphertexts with mixed exponents or length mismatch".into(),
+        ));
+    }
+    let n2 = pk.n_squared();
+    let mut pos_b = Vec::new();
+    let mut pos_e = Vec::new();
+    let mut neg_b = Vec::new();
+    let mut neg_e = Vec::new();
+    for (c, &w) in cts.iter().zip(weights) {
+        let q = quantise(w, X_EXP);
+        if q > 0 {
+            pos_b.push(c.raw());
+            pos_e.push(q as u128);
+        } else if q < 0 {
+            neg_b.push(c.raw());
+            neg_e.push(q.unsigned_abs());
+        }
+    }
+    let p = multi_exp(&pos_b, &pos_e, n2);
+    let r = if neg_b.is_empty() {
+        p
+    } else {
+        let q = multi_exp(&neg_b, &neg_e, n2);
+        let inv = q.invert(n2).ok_or_else(|| {
+            crate::ComponentError::Failed("weighted_sum: ciphertext not invertible".into())
+        })?;
+        p.mul_mod(&inv, n2)
+    };
+    Ok(Ciphertext::from_parts(r, exp + X_EXP))
+}
+
+/// `[Σ_i cols[j][i] · cts[i]]_j`, one multi-exponentiation per column, in parallel.
+pub fn weighted_sums(
+    pk: &PublicKey,
+    cts: &[Ciphertext],
+    cols: &[Vec<f64>],
+) -> Result<Vec<Ciphertext>, crate::ComponentError> {
+    cols.par_iter().map(|c| weighted_sum(pk, cts, c)).collect()
+}
+
+/// Sum of ciphertexts sharing one exponent.
+pub fn sum(pk: &PublicKey, cts: &[Ciphertext]) -> Ciphertext {
+    let exp = cts.first().map(|c| c.exponent()).unwrap_or(VALUE_EXP);
+    let n2 = pk.n_squared();
+    let r = cts
+        .par_chunks(256)
+        .map(|ch| {
+            ch.iter()
+                .fold(BigUint::one(), |a, c| a.mul_mod(c.raw(), n2))
+        })
+        .reduce(BigUint::one, |a, b| a.mul_mod(&b, n2));
+    Ciphertext::from_parts(r, exp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fedflow_crypto::PaillierKeypair;
+
+    #[test]
+    fn weighted_sum_matches_plaintext() {
+        let (pk, sk) = PaillierKeypair::generate(512).unwrap();
+        let d: Vec<f64> = (0..50).map(|i| (i as f64 - 20.0) * 0.0137).collect();
+        let x: Vec<f64> = (0..50).map(|i| ((i * 7) % 11) as f64 - 5.3).collect();
+        let cts = encrypt_vec(&pk, &d).unwrap();
+        let s = weighted_sum(&pk, &cts, &x).unwrap();
+        let want: f64 = d.iter().zip(&x).map(|(a, b)| a * b).sum();
+        let got = sk.decrypt(&s).unwrap();
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        let t = add_plain(&pk, &sum(&pk, &cts), 1.5).unwrap();
+        let want: f64 = d.iter().sum::<f64>() + 1.5;
+        assert!((sk.decrypt(&t).unwrap() - want).abs() < 1e-9);
+    }
+}
