@@ -8,6 +8,7 @@
 mod context;
 pub mod hetero_linr;
 pub mod hetero_lr;
+pub mod hetero_secureboost;
 pub mod io;
 pub mod reader;
 pub mod secure_add_example;
@@ -35,6 +36,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "SecureAddExample" => Some(Box::new(secure_add_example::SecureAddExample)),
         "HeteroLR" => Some(Box::new(hetero_lr::HeteroLR)),
         "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
+        "HeteroSecureBoost" => Some(Box::new(hetero_secureboost::HeteroSecureBoost)),
         _ => None,
     }
 }
