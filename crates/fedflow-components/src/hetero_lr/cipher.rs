@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 /// Base-16 exponent of encrypted values (16^-16 = 2^-64 resolution).
 pub const VALUE_EXP: i32 = 16;
-/// Base-16 exponent of plaintext multipliers (16^-6 = 2^-24 resolution).
-pub const X_EXP: i32 = 6;
+/// Base-16 exponent of plaintext multipliers (16^-5 = 2^-20 resolution).
+pub const X_EXP: i32 = 5;
 
 fn crypto_err(e: fedflow_crypto::CryptoError) -> crate::ComponentError {
     crate::ComponentError::Failed(format!("paillier: {e}"))
@@ -89,8 +89,11 @@ fn multi_exp(bases: &[&BigUint], exps: &[u128], m: &BigUint) -> BigUint {
     if bits == 0 {
         return BigUint::one();
     }
-    let n = bases.len().max(2) as f64;
-    let w = ((n.log2() - 1.5).round() as u32).clamp(1, 10);
+    // Window minimising ceil(bits/w)·(n + 2^(w+1)) multiplications.
+    let n = bases.len();
+    let w = (1..=16u32)
+        .min_by_key(|&w| bits.div_ceil(w) as usize * (n + (2usize << w)))
+        .unwrap_or(4);
     let windows = bits.div_ceil(w);
     let mask = (1u128 << w) - 1;
     let mut acc: Option<BigUint> = None;
@@ -219,5 +222,57 @@ mod tests {
         let t = add_plain(&pk, &sum(&pk, &cts), 1.5).unwrap();
         let want: f64 = d.iter().sum::<f64>() + 1.5;
         assert!((sk.decrypt(&t).unwrap() - want).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use fedflow_crypto::PaillierKeypair;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn bench_cipher_ops() {
+        let t = Instant::now();
+        let (pk, sk) = PaillierKeypair::generate(1024).unwrap();
+        eprintln!("keygen 1024: {:?}", t.elapsed());
+        let t = Instant::now();
+        pk.precompute_djn();
+        eprintln!("djn table: {:?}", t.elapsed());
+        let d: Vec<f64> = (0..320).map(|i| i as f64 * 0.001 - 0.1).collect();
+        let t = Instant::now();
+        let cts = encrypt_vec(&pk, &d).unwrap();
+        eprintln!("encrypt 320: {:?}", t.elapsed());
+        let cols: Vec<Vec<f64>> = (0..20)
+            .map(|j| {
+                (0..320)
+                    .map(|i| ((i * j) % 17) as f64 * 0.37 - 3.0)
+                    .collect()
+            })
+            .collect();
+        let t = Instant::now();
+        let s = weighted_sums(&pk, &cts, &cols).unwrap();
+        eprintln!("weighted sums 320 x 20: {:?}", t.elapsed());
+        let t = Instant::now();
+        let _ = sk.decrypt_batch(&s).unwrap();
+        eprintln!("decrypt 20: {:?}", t.elapsed());
+        let t = Instant::now();
+        let _: Vec<Ciphertext> = cts
+            .iter()
+            .map(|c| add_plain(&pk, c, 0.5).unwrap())
+            .collect();
+        eprintln!("add_plain 320: {:?}", t.elapsed());
+        let big: Vec<Ciphertext> = (0..2000).map(|i| cts[i % 320].clone()).collect();
+        let t = Instant::now();
+        let _ = sk.decrypt_raw_batch(&big).unwrap();
+        eprintln!("decrypt_raw 2000: {:?}", t.elapsed());
+        let sh = BigUint::one().shl(125);
+        let t = Instant::now();
+        let _: Vec<BigUint> = big
+            .iter()
+            .map(|c| c.raw().pow_mod(&sh, pk.n_squared()))
+            .collect();
+        eprintln!("2000 x 125 squarings: {:?}", t.elapsed());
     }
 }

@@ -376,3 +376,37 @@ pub fn assert_no_plain(wire: &[Sent], from: Role, values: &[f64], what: &str) {
         }
     }
 }
+
+/// Synthetic vertically split data: `n` rows, `mg` guest features (+ a 0/1
+/// label from a logistic model over all features), `mh` host features.
+pub fn synthetic(n: usize, mg: usize, mh: usize, seed: u64) -> Vec<Frame> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let w: Vec<f64> = (0..mg + mh).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let mut g = Frame {
+        ids: vec![],
+        header: (0..mg).map(|j| format!("x{j}")).collect(),
+        x: vec![],
+        y: Some(vec![]),
+    };
+    let mut h = Frame {
+        ids: vec![],
+        header: (0..mh).map(|j| format!("x{j}")).collect(),
+        x: vec![],
+        y: None,
+    };
+    for i in 0..n {
+        let row: Vec<f64> = (0..mg + mh).map(|_| rng.gen_range(-2.0..2.0)).collect();
+        let z: f64 = row.iter().zip(&w).map(|(a, b)| a * b).sum();
+        let p = 1.0 / (1.0 + (-z).exp());
+        let id = format!("{i:07}");
+        g.ids.push(id.clone());
+        h.ids.push(id);
+        g.y.as_mut()
+            .unwrap()
+            .push(if rng.gen::<f64>() < p { 1.0 } else { 0.0 });
+        g.x.push(row[..mg].to_vec());
+        h.x.push(row[mg..].to_vec());
+    }
+    vec![g, h]
+}

@@ -343,3 +343,32 @@ fn bad_parameter_names_its_path() {
         .to_string()
         .contains("optimizer"));
 }
+
+/// `cargo test --release -p fedflow-components bench_lr -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_lr_breast() {
+    let frames = breast();
+    for it in [1, 10] {
+        let run = run_job(lr, lr_normal(it), &frames, true, "train", None);
+        eprintln!(
+            "breast hetero LR {it} epochs (hetero_lr_normal params): {:.2} s",
+            run.seconds
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn bench_lr_100k() {
+    let frames = synthetic(100_000, 10, 20, 7);
+    let mut p = lr_normal(3);
+    p["batch_size"] = serde_json::json!(-1);
+    let run = run_job(lr, p, &frames, true, "train", None);
+    let (s, y) = scores(&run);
+    eprintln!(
+        "100k x (10 + 20) hetero LR 3 full-batch epochs: {:.2} s, AUC {:.4}",
+        run.seconds,
+        auc(&s, &y)
+    );
+}

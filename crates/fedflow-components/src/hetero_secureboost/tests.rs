@@ -311,3 +311,39 @@ fn hetero_sbt_student_regression_matches_reference() {
     );
     assert!((e - re).abs() <= 0.005 * re, "RMSE {e} vs reference {re}");
 }
+
+/// `cargo test --release -p fedflow-components bench_sbt_breast -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_sbt_breast() {
+    let f = frames("breast_hetero_guest.csv", "breast_hetero_host.csv", "y");
+    for compress in [true, false] {
+        let run = run_job(
+            sbt,
+            params(serde_json::json!({"cipher_compress": compress})),
+            &f,
+            false,
+            "train",
+            None,
+        );
+        eprintln!(
+            "breast SBT 3 trees depth 3, cipher_compress {compress}: {:.2} s",
+            run.seconds
+        );
+    }
+}
+
+/// `cargo test --release -p fedflow-components bench_sbt_100k -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_sbt_100k() {
+    let f = synthetic(100_000, 10, 20, 7);
+    let run = run_job(sbt, params(serde_json::json!({})), &f, false, "train", None);
+    let pr = predictions(&run.guest);
+    let s: Vec<f64> = pr.iter().map(|x| x.1.predict_score).collect();
+    eprintln!(
+        "100k x (10 + 20) hetero SBT 3 trees depth 3: {:.2} s, AUC {:.4}",
+        run.seconds,
+        auc(&s, f[0].y.as_ref().unwrap())
+    );
+}
