@@ -1,6 +1,8 @@
 //! Guest side: labels, gradients, the key, split finding and the trees.
 
-use super::ops::{bin_matrix, gain, leaf_weight, softmax, GhLayout, Node, Objective, Tree};
+use super::ops::{
+    bin_matrix, gain, leaf_weight, sample_features, softmax, GhLayout, Node, Objective, Tree,
+};
 use super::*;
 use crate::hetero_lr::{
     parties, predict_input, prediction_dataset, sigmoid, train_input, LocalData,
@@ -216,6 +218,11 @@ fn build_tree(
     let lambda = tp.lambda();
     let n = gh.len();
     let min_leaf = tp.min_leaf_node.max(1) as usize;
+    let use_f = sample_features(
+        c.sps.len(),
+        c.param.subsample_feature_rate,
+        c.param.random_seed.wrapping_add(t as u64),
+    );
     let mut nodes: Vec<Node> = vec![new_node(0)];
     // Per node: parent, sibling.
     let mut family: Vec<(Option<u32>, Option<u32>)> = vec![(None, None)];
@@ -284,6 +291,9 @@ fn build_tree(
             let cands: Vec<Option<(f64, u32, u16)>> = (0..c.sps.len())
                 .into_par_iter()
                 .map(|j| {
+                    if !use_f[j] {
+                        return None;
+                    }
                     let nb = c.sps[j].len() + 1;
                     let mut hist = vec![(0.0f64, 0.0f64, 0usize); nb];
                     for &i in m {

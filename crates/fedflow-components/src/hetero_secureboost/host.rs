@@ -2,7 +2,7 @@
 //! subtraction), sends masked compressed split candidates, keeps its
 //! thresholds (`split_maskdict`) and answers prediction routing.
 
-use super::ops::{bin_matrix, SplitMaskDict};
+use super::ops::{bin_matrix, sample_features, SplitMaskDict};
 use super::*;
 use crate::hetero_lr::{one, predict_input, train_input, LocalData};
 use crate::ModelData;
@@ -114,6 +114,14 @@ pub(super) fn train(
             1
         };
         let shift = BigUint::one().shl(gh.layout.pair_bits);
+        let use_f = sample_features(
+            nbins.len(),
+            param.subsample_feature_rate,
+            param
+                .random_seed
+                .wrapping_add(t as u64)
+                .wrapping_add(ctx.local.party_id.wrapping_mul(1_000_003)),
+        );
         let mut dict = SplitMaskDict::new();
         let mut prev: HashMap<u32, NodeHist> = HashMap::new();
         for d in 0.. {
@@ -159,6 +167,9 @@ pub(super) fn train(
                 let hist = &hists[&np.id];
                 let mut cands: Vec<(u32, u16, u32, BigUint)> = Vec::new();
                 for (j, fh) in hist.iter().enumerate() {
+                    if !use_f[j] {
+                        continue;
+                    }
                     let mut acc: Option<BigUint> = None;
                     let mut cnt = 0usize;
                     for (b, (c, k)) in fh.iter().enumerate().take(fh.len().saturating_sub(1)) {

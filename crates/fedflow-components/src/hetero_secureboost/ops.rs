@@ -224,3 +224,20 @@ pub struct Tree {
 
 /// A host's part of one tree: node id → (feature index, threshold).
 pub type SplitMaskDict = std::collections::BTreeMap<u32, (u32, f64)>;
+
+/// Features a party uses for one tree (`subsample_feature_rate`), seeded.
+pub fn sample_features(m: usize, rate: f64, seed: u64) -> Vec<bool> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    if rate >= 1.0 || m == 0 {
+        return vec![true; m];
+    }
+    let k = ((m as f64 * rate).ceil() as usize).clamp(1, m);
+    let mut idx: Vec<usize> = (0..m).collect();
+    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let mut keep = vec![false; m];
+    for &i in &idx[..k] {
+        keep[i] = true;
+    }
+    keep
+}

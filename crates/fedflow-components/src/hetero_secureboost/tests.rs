@@ -347,3 +347,64 @@ fn bench_sbt_100k() {
         auc(&s, f[0].y.as_ref().unwrap())
     );
 }
+
+#[test]
+fn hetero_sbt_two_hosts_regression_matches_reference_and_predicts_exactly() {
+    let mut f = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host_1.csv", None),
+        read_csv("motor_hetero_host_2.csv", None),
+    ];
+    align(&mut f);
+    let p = params(
+        serde_json::json!({"task_type": "regression", "objective_param": {"objective": "lse"}}),
+    );
+    let run = run_job(sbt, p.clone(), &f, false, "train", None);
+    let pr: Vec<f64> = predictions(&run.guest)
+        .iter()
+        .map(|x| x.1.predict_result)
+        .collect();
+    let y = f[0].y.clone().unwrap();
+    let e = rmse(&pr, &y);
+    let param: HeteroSecureBoostParam = crate::parse_params("x", &p).unwrap();
+    let re = rmse(
+        &reference(&f, &param)
+            .iter()
+            .map(|z| z[0])
+            .collect::<Vec<_>>(),
+        &y,
+    );
+    eprintln!(
+        "hetero SBT motor 2 hosts: RMSE {e:.5} (reference {re:.5}), {:.2} s",
+        run.seconds
+    );
+    assert!((e - re).abs() <= 0.005 * re, "RMSE {e} vs reference {re}");
+    let imp = run.guest.summary["feature_importance"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert!(imp.keys().any(|k| k.starts_with("host_10001_")), "{imp:?}");
+    let models = (
+        run.guest.model.clone().unwrap(),
+        run.hosts.iter().map(|h| h.model.clone().unwrap()).collect(),
+    );
+    let pred = run_job(sbt, p, &f, false, "predict", Some(models));
+    let b: Vec<f64> = predictions(&pred.guest)
+        .iter()
+        .map(|x| x.1.predict_result)
+        .collect();
+    assert_eq!(pr, b);
+}
+
+#[test]
+fn hetero_sbt_feature_subsampling_runs() {
+    let f = frames("breast_hetero_guest.csv", "breast_hetero_host.csv", "y");
+    let p = params(serde_json::json!({"subsample_feature_rate": 0.5, "num_trees": 2}));
+    let run = run_job(sbt, p, &f, false, "train", None);
+    let s: Vec<f64> = predictions(&run.guest)
+        .iter()
+        .map(|x| x.1.predict_score)
+        .collect();
+    let a = auc(&s, f[0].y.as_ref().unwrap());
+    assert!(a > 0.95, "AUC {a}");
+}
