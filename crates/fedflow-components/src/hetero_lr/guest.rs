@@ -45,7 +45,7 @@ pub(super) fn train(
         })
         .collect::<Result<_, _>>()?;
     let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, arbiter, "")?;
-    pk.precompute_djn();
+    cipher::precompute(&pk, n);
 
     let batches = param.batches(n);
     let info = BatchInfo {
@@ -85,16 +85,21 @@ pub(super) fn train(
                 Task::Logistic => 0.5,
                 Task::Linear => 1.0,
             };
+            // The guest's part is encrypted with fresh randomness (FATE's
+            // `encrypted_half_g`): adding it in plaintext would let a host
+            // strip its own forward and read `s·wx_g − c·y`.
+            let half: Vec<f64> = (0..nb).map(|k| s * wx[k] - c * ys[idx[k]]).collect();
+            let enc_half = cipher::encrypt_vec(&pk, &half)?;
             let d: Vec<Ciphertext> = (0..nb)
                 .into_par_iter()
                 .map(|k| {
-                    let mut acc = forwards[0][k].clone();
-                    for f in &forwards[1..] {
+                    let mut acc = enc_half[k].clone();
+                    for f in &forwards {
                         acc = cipher::add(&pk, &acc, &f[k])?;
                     }
-                    cipher::add_plain(&pk, &acc, s * wx[k] - c * ys[idx[k]])
+                    Ok(acc)
                 })
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<_, ComponentError>>()?;
             FORE_GRADIENT.remote(fed, &d, &hosts, &tag)?;
 
             // Enc(Σ d·x + n·α·w), then Σ d for the intercept.

@@ -25,7 +25,7 @@ pub(super) fn train(
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, arbiter, "")?;
-    pk.precompute_djn();
+    cipher::precompute(&pk, data.ids.len());
     let info: BatchInfo = BATCH_INFO.get_one(fed, guest, "")?;
     let mut batches = Vec::with_capacity(info.batch_num);
     for bi in 0..info.batch_num {

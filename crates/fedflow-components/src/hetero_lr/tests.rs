@@ -194,6 +194,36 @@ fn hetero_lr_breast_matches_reference_predicts_exactly_and_leaks_nothing() {
         );
     }
 
+    // The host cannot strip its own forward off `fore_gradient`: the guest's
+    // part is freshly encrypted, so `d·E⁻¹ mod n²` is no trivial `1 + m·n`.
+    let first = |name: &str| -> Vec<u8> {
+        run.wire
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .bytes
+            .clone()
+    };
+    let pk: fedflow_crypto::PublicKey =
+        fedflow_core::codec::decode(&first("paillier_pubkey")).unwrap();
+    let e: Vec<fedflow_crypto::Ciphertext> =
+        fedflow_core::codec::decode(&first("host_forward")).unwrap();
+    let d: Vec<fedflow_crypto::Ciphertext> =
+        fedflow_core::codec::decode(&first("fore_gradient")).unwrap();
+    for (di, ei) in d.iter().zip(&e).take(20) {
+        let q = di
+            .raw()
+            .mul_mod(&ei.raw().invert(pk.n_squared()).unwrap(), pk.n_squared());
+        let r = q
+            .checked_sub(&fedflow_crypto::BigUint::one())
+            .unwrap()
+            .rem(pk.n());
+        assert!(
+            !r.is_zero(),
+            "fore_gradient reveals the guest's plaintext part"
+        );
+    }
+
     // Predict job with the saved models reproduces the training scores.
     let models = (
         run.guest.model.clone().unwrap(),

@@ -82,7 +82,7 @@ pub(super) fn train(
     let (pk, sk) = PaillierKeypair::generate(param.encrypt_param.key_length)
         .map_err(|e| ComponentError::Failed(format!("paillier keygen: {e}")))?;
     PAILLIER_PUBKEY.remote(fed, &pk, &hosts, "")?;
-    pk.precompute_djn();
+    crate::hetero_lr::cipher::precompute(&pk, n);
     let c = Ctx {
         ctx,
         param,
