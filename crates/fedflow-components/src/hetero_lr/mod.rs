@@ -169,11 +169,22 @@ impl LocalData {
         let partitions = t.partitions();
         let mut rows = t.collect()?;
         rows.sort_by(|a, b| a.0.cmp(&b.0));
-        let (ids, rows) = rows.into_iter().unzip();
+        let (ids, rows): (Vec<String>, Vec<Instance>) = rows.into_iter().unzip();
+        let mut schema = ds.schema.clone();
+        if let Some(m) = rows.first().map(|r| r.features.len()) {
+            if rows.iter().any(|r| r.features.len() != m) {
+                return Err(ComponentError::Input(
+                    "instances with different feature counts".into(),
+                ));
+            }
+            if schema.header.len() != m {
+                schema.header = (0..m).map(|j| format!("x{j}")).collect();
+            }
+        }
         Ok(LocalData {
             ids,
             rows,
-            schema: ds.schema.clone(),
+            schema,
             partitions,
         })
     }
