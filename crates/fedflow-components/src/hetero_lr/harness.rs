@@ -222,6 +222,19 @@ pub fn run_job(
     job_type: &str,
     models: Option<(ModelData, Vec<ModelData>)>,
 ) -> Run {
+    run_job_with(make, params, frames, None, with_arbiter, job_type, models)
+}
+
+/// [`run_job`] with an optional `validate_data` input per party.
+pub fn run_job_with(
+    make: fn() -> Box<dyn Component>,
+    params: serde_json::Value,
+    frames: &[Frame],
+    validate: Option<&[Frame]>,
+    with_arbiter: bool,
+    job_type: &str,
+    models: Option<(ModelData, Vec<ModelData>)>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let mut roster = Roster::default();
     roster.0.insert(Role::Guest, vec![GUEST]);
@@ -255,6 +268,12 @@ pub fn run_job(
                 inputs
                     .data
                     .insert(slot.into(), vec![dataset(computing.as_ref(), &frames[i])]);
+                if let Some(v) = validate {
+                    inputs.data.insert(
+                        "validate_data".into(),
+                        vec![dataset(computing.as_ref(), &v[i])],
+                    );
+                }
             }
             if let Some((g, hs)) = &models {
                 if i == 0 {

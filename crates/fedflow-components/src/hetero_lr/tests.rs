@@ -402,3 +402,63 @@ fn bench_lr_100k() {
         auc(&s, &y)
     );
 }
+
+/// Breast with the host's 20 features split over two hosts; a validate set
+/// (the last 100 ids, trained on the other 469) is scored in the same
+/// output with type `validate`.
+#[test]
+fn hetero_lr_two_hosts_with_validate_data_matches_reference() {
+    let f = breast();
+    let split = |fr: &Frame, cols: std::ops::Range<usize>| Frame {
+        ids: fr.ids.clone(),
+        header: fr.header[cols.clone()].to_vec(),
+        x: fr.x.iter().map(|r| r[cols.clone()].to_vec()).collect(),
+        y: None,
+    };
+    let frames = vec![f[0].clone(), split(&f[1], 0..10), split(&f[1], 10..20)];
+    let tail = |fr: &Frame| Frame {
+        ids: fr.ids[469..].to_vec(),
+        header: fr.header.clone(),
+        x: fr.x[469..].to_vec(),
+        y: fr.y.as_ref().map(|y| y[469..].to_vec()),
+    };
+    let head = |fr: &Frame| Frame {
+        ids: fr.ids[..469].to_vec(),
+        header: fr.header.clone(),
+        x: fr.x[..469].to_vec(),
+        y: fr.y.as_ref().map(|y| y[..469].to_vec()),
+    };
+    let validate: Vec<Frame> = frames.iter().map(tail).collect();
+    let frames: Vec<Frame> = frames.iter().map(head).collect();
+    let mut params = lr_normal(5);
+    params["early_stop"] = serde_json::json!("weight_diff");
+    let run = run_job_with(
+        lr,
+        params.clone(),
+        &frames,
+        Some(&validate),
+        true,
+        "train",
+        None,
+    );
+    let p = predictions(&run.guest);
+    let train: Vec<&Prediction> = p
+        .iter()
+        .filter(|x| x.1.kind == "train")
+        .map(|x| &x.1)
+        .collect();
+    let val: Vec<&Prediction> = p
+        .iter()
+        .filter(|x| x.1.kind == "validate")
+        .map(|x| &x.1)
+        .collect();
+    assert_eq!((train.len(), val.len()), (469, 100));
+    let s: Vec<f64> = train.iter().map(|p| p.predict_score).collect();
+    let y: Vec<f64> = train.iter().map(|p| p.label).collect();
+    let a = auc(&s, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let ra = auc(&reference(&frames, &param, Task::Logistic), &y);
+    eprintln!("hetero LR breast 2 hosts: AUC {a:.5} (reference {ra:.5})");
+    assert!((a - ra).abs() <= 0.002, "AUC {a} vs reference {ra}");
+    assert_eq!(run.hosts.len(), 2);
+}
