@@ -415,7 +415,7 @@ fn hetero_lr_two_hosts_with_validate_data_matches_reference() {
         x: fr.x.iter().map(|r| r[cols.clone()].to_vec()).collect(),
         y: None,
     };
-    let frames = vec![f[0].clone(), split(&f[1], 0..10), split(&f[1], 10..20)];
+    let frames = [f[0].clone(), split(&f[1], 0..10), split(&f[1], 10..20)];
     let tail = |fr: &Frame| Frame {
         ids: fr.ids[469..].to_vec(),
         header: fr.header.clone(),
