@@ -28,8 +28,57 @@ pub(super) fn train(
         );
         early_stop = "weight_diff".into();
     }
+    let k: usize = ONE_VS_REST_CLASSES.get_one(fed, guest, "")?;
+    let mut histories = Vec::new();
+    let mut summaries = Vec::new();
+    for cls in 0..k {
+        let prefix = if k > 1 {
+            format!("c{cls}.")
+        } else {
+            String::new()
+        };
+        let (h, iters, converged) = fit(ctx, param, task, &sk, &info, &early_stop, &to, &prefix)?;
+        histories.push(h);
+        summaries.push((iters, converged));
+    }
+    let (iters, converged) = summaries[0];
+    let loss_history = if k > 1 {
+        serde_json::json!(histories)
+    } else {
+        serde_json::json!(histories[0])
+    };
+    Ok(ComponentOutput {
+        summary: serde_json::json!({
+            "iters": iters,
+            "is_converged": converged,
+            "loss_history": loss_history,
+        }),
+        data: vec![],
+        model: Some(ModelData {
+            module: task.module().to_string(),
+            meta: serde_json::to_value(param).unwrap_or_default(),
+            param: serde_json::json!({"iters": iters, "is_converged": converged, "loss_history": loss_history}),
+        }),
+    })
+}
+
+/// One training run; tags are prefixed per class.
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    ctx: &TaskContext,
+    param: &LinearModelParam,
+    task: Task,
+    sk: &fedflow_crypto::PrivateKey,
+    info: &BatchInfo,
+    early_stop: &str,
+    to: &[fedflow_core::Party],
+    prefix: &str,
+) -> Result<(Vec<f64>, u32, bool), ComponentError> {
+    let fed = ctx.federation.as_ref();
+    let guest = one(ctx, Role::Guest)?;
+    let hosts = parties(ctx, Role::Host);
     let mut opt = Optimizer::new(&param.optimizer);
-    let mut conv = Converge::new(&early_stop, param.tol);
+    let mut conv = Converge::new(early_stop, param.tol);
     let mut loss_history = Vec::new();
     let mut iters = 0;
     let mut converged = false;
@@ -44,7 +93,7 @@ pub(super) fn train(
         let mut loss_sum = 0.0;
         let mut delta_sum: Vec<f64> = Vec::new();
         for bi in 0..info.batch_num {
-            let tag = format!("{iter}.{bi}");
+            let tag = format!("{prefix}{iter}.{bi}");
             let nb = info.sizes[bi];
             let hg: Vec<Vec<Ciphertext>> = HOST_GRADIENT.get(fed, &hosts, &tag)?;
             let gg: Vec<Ciphertext> = GUEST_GRADIENT.get_one(fed, guest, &tag)?;
@@ -89,22 +138,10 @@ pub(super) fn train(
         let weight_diff = delta_sum.iter().map(|x| x * x).sum::<f64>().sqrt();
         converged = conv.check(loss, weight_diff);
         iters = iter + 1;
-        CONVERGE_FLAG.remote(fed, &converged, &to, &iter.to_string())?;
+        CONVERGE_FLAG.remote(fed, &converged, to, &format!("{prefix}{iter}"))?;
         if converged {
             break;
         }
     }
-    Ok(ComponentOutput {
-        summary: serde_json::json!({
-            "iters": iters,
-            "is_converged": converged,
-            "loss_history": loss_history,
-        }),
-        data: vec![],
-        model: Some(ModelData {
-            module: task.module().to_string(),
-            meta: serde_json::to_value(param).unwrap_or_default(),
-            param: serde_json::json!({"iters": iters, "is_converged": converged, "loss_history": loss_history}),
-        }),
-    })
+    Ok((loss_history, iters, converged))
 }

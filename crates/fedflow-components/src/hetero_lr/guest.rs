@@ -35,15 +35,18 @@ pub(super) fn train(
     if n == 0 {
         return Err(ComponentError::Input("empty train_data".into()));
     }
-    let ys: Vec<f64> = data
+    let labels: Vec<f64> = data
         .rows
         .iter()
         .map(|r| {
             r.label
-                .map(|y| target(task, y))
                 .ok_or_else(|| ComponentError::Input("guest train_data without labels".into()))
         })
         .collect::<Result<_, _>>()?;
+    let mut classes = labels.clone();
+    classes.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    classes.dedup();
+    let ovr = task == Task::Logistic && classes.len() > 2;
     let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, arbiter, "")?;
     cipher::precompute(&pk, n);
 
@@ -62,6 +65,118 @@ pub(super) fn train(
     }
     let cols: Vec<Vec<Vec<f64>>> = batches.iter().map(|b| data.columns(b)).collect();
 
+    let k = if ovr { classes.len() } else { 1 };
+    ONE_VS_REST_CLASSES.remote(fed, &k, &to_info, "")?;
+    let mut models = Vec::with_capacity(k);
+    let mut summaries = Vec::with_capacity(k);
+    for cls in 0..k {
+        let positive = classes.get(cls).copied().unwrap_or(1.0);
+        let ys: Vec<f64> = labels
+            .iter()
+            .map(|&y| {
+                if ovr {
+                    if y == positive {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                } else {
+                    target(task, y)
+                }
+            })
+            .collect();
+        let prefix = if ovr {
+            format!("c{cls}.")
+        } else {
+            String::new()
+        };
+        let f = Fit {
+            param,
+            task,
+            data: &data,
+            ys: &ys,
+            pk: &pk,
+            batches: &batches,
+            cols: &cols,
+            prefix: &prefix,
+        };
+        let (weights, iters, converged) = fit(ctx, &f)?;
+        models.push(weights);
+        summaries.push((iters, converged));
+    }
+    let classes_opt = ovr.then_some(classes.as_slice());
+    let mut out_rows = predict_rows(ctx, &data, &models, classes_opt, task, "train")?;
+    if let Some(v) = ctx.inputs.first("validate_data") {
+        let vd = LocalData::load(v)?;
+        out_rows.extend(predict_rows(
+            ctx,
+            &vd,
+            &models,
+            classes_opt,
+            task,
+            "validate",
+        )?);
+    }
+    let out = prediction_dataset(ctx, out_rows, &data.schema.sid, data.partitions)?;
+    let (iters, converged) = summaries[0];
+    let model_param = if ovr {
+        serde_json::json!({
+            "need_one_vs_rest": true,
+            "classes": classes,
+            "header": data.schema.header,
+            "one_vs_rest_result": models,
+            "iters": summaries.iter().map(|s| s.0).collect::<Vec<_>>(),
+            "is_converged": summaries.iter().map(|s| s.1).collect::<Vec<_>>(),
+        })
+    } else {
+        let w = &models[0];
+        serde_json::json!({
+            "header": w.header,
+            "weight": w.weight,
+            "intercept": w.intercept,
+            "fit_intercept": w.fit_intercept,
+            "iters": iters,
+            "is_converged": converged,
+        })
+    };
+    let model = ModelData {
+        module: task.module().to_string(),
+        meta: serde_json::to_value(param).unwrap_or_default(),
+        param: model_param,
+    };
+    Ok(ComponentOutput {
+        summary: serde_json::json!({
+            "coef": models[0].weight,
+            "intercept": models[0].intercept,
+            "is_converged": converged,
+            "iters": iters,
+            "one_vs_rest": ovr,
+        }),
+        data: vec![out],
+        model: Some(model),
+    })
+}
+
+struct Fit<'a> {
+    param: &'a LinearModelParam,
+    task: Task,
+    data: &'a LocalData,
+    ys: &'a [f64],
+    pk: &'a PublicKey,
+    batches: &'a [Vec<usize>],
+    cols: &'a [Vec<Vec<f64>>],
+    prefix: &'a str,
+}
+
+/// One binary (or regression) training run; tags are prefixed per class.
+fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), ComponentError> {
+    let fed = ctx.federation.as_ref();
+    let arbiter = one(ctx, Role::Arbiter)?;
+    let hosts = parties(ctx, Role::Host);
+    let (param, task, data, ys, pk, batches, cols, prefix) = (
+        f.param, f.task, f.data, f.ys, f.pk, f.batches, f.cols, f.prefix,
+    );
+    let pk = pk.clone();
     let m = data.schema.header.len().max(data.rows[0].features.len());
     let fit_intercept = param.init_param.fit_intercept;
     let (mut w, mut b) = param.init_weights(m, 1);
@@ -70,7 +185,7 @@ pub(super) fn train(
     let mut converged = false;
     for iter in 0..param.max_iter {
         for (bi, idx) in batches.iter().enumerate() {
-            let tag = format!("{iter}.{bi}");
+            let tag = format!("{prefix}{iter}.{bi}");
             let nb = idx.len();
             let wx = data.dot(idx, &w, b);
             let forwards: Vec<Vec<Ciphertext>> = HOST_FORWARD.get(fed, &hosts, &tag)?;
@@ -148,7 +263,7 @@ pub(super) fn train(
             update_weights(param, iter, &mut w, &mut b, &step, fit_intercept);
         }
         iters = iter + 1;
-        converged = CONVERGE_FLAG.get_one(fed, arbiter, &iter.to_string())?;
+        converged = CONVERGE_FLAG.get_one(fed, arbiter, &format!("{prefix}{iter}"))?;
         if converged {
             break;
         }
@@ -158,69 +273,76 @@ pub(super) fn train(
         task.module()
     );
 
-    let weights = LinearWeights::new(&data.schema.header, &w, b, fit_intercept);
-    let mut out_rows = predict_rows(ctx, &data, &weights, task, "train")?;
-    if let Some(v) = ctx.inputs.first("validate_data") {
-        let vd = LocalData::load(v)?;
-        out_rows.extend(predict_rows(ctx, &vd, &weights, task, "validate")?);
-    }
-    let out = prediction_dataset(ctx, out_rows, &data.schema.sid, data.partitions)?;
-    let model = ModelData {
-        module: task.module().to_string(),
-        meta: serde_json::to_value(param).unwrap_or_default(),
-        param: serde_json::json!({
-            "header": weights.header,
-            "weight": weights.weight,
-            "intercept": weights.intercept,
-            "fit_intercept": weights.fit_intercept,
-            "iters": iters,
-            "is_converged": converged,
-        }),
-    };
-    Ok(ComponentOutput {
-        summary: serde_json::json!({
-            "coef": weights.weight,
-            "intercept": b,
-            "is_converged": converged,
-            "iters": iters,
-            "one_vs_rest": false,
-        }),
-        data: vec![out],
-        model: Some(model),
-    })
+    Ok((
+        LinearWeights::new(&data.schema.header, &w, b, fit_intercept),
+        iters,
+        converged,
+    ))
 }
 
-/// Scores rows with the guest's weights plus the hosts' plaintext partial scores.
+/// Scores rows with the guest's weights plus the hosts' plaintext partial
+/// scores (one model, or one per class for one-vs-rest).
 fn predict_rows(
     ctx: &TaskContext,
     data: &LocalData,
-    weights: &LinearWeights,
+    models: &[LinearWeights],
+    classes: Option<&[f64]>,
     task: Task,
     kind: &str,
 ) -> Result<Vec<(String, Prediction)>, ComponentError> {
     let fed = ctx.federation.as_ref();
     let hosts = parties(ctx, Role::Host);
-    let w = weights.ordered();
     let all: Vec<usize> = (0..data.ids.len()).collect();
-    let mut wx = data.dot(&all, &w, weights.intercept);
-    let host_parts: Vec<Vec<(String, f64)>> = HOST_PROB.get(fed, &hosts, kind)?;
-    for part in host_parts {
-        let map: std::collections::HashMap<String, f64> = part.into_iter().collect();
-        for (k, id) in data.ids.iter().enumerate() {
-            wx[k] += map.get(id).copied().ok_or_else(|| {
-                ComponentError::Failed(format!("host_prob has no score for id {id}"))
-            })?;
+    let mut zs: Vec<Vec<f64>> = Vec::with_capacity(models.len());
+    for (cls, weights) in models.iter().enumerate() {
+        let mut wx = data.dot(&all, &weights.ordered(), weights.intercept);
+        let tag = match classes {
+            Some(_) => format!("{kind}.c{cls}"),
+            None => kind.to_string(),
+        };
+        let host_parts: Vec<Vec<(String, f64)>> = HOST_PROB.get(fed, &hosts, &tag)?;
+        for part in host_parts {
+            let map: std::collections::HashMap<String, f64> = part.into_iter().collect();
+            for (k, id) in data.ids.iter().enumerate() {
+                wx[k] += map.get(id).copied().ok_or_else(|| {
+                    ComponentError::Failed(format!("host_prob has no score for id {id}"))
+                })?;
+            }
         }
+        zs.push(wx);
     }
     Ok(data
         .ids
         .iter()
         .zip(&data.rows)
-        .zip(wx)
-        .map(|((id, r), z)| {
+        .enumerate()
+        .map(|(i, (id, r))| {
             let label = r.label.unwrap_or(f64::NAN);
-            let p = match task {
-                Task::Logistic => {
+            let z = zs[0][i];
+            let p = match (task, classes) {
+                (Task::Logistic, Some(cl)) => {
+                    let ps: Vec<f64> = zs.iter().map(|zc| sigmoid(zc[i])).collect();
+                    let (bi, bp) =
+                        ps.iter()
+                            .enumerate()
+                            .fold(
+                                (0, f64::NEG_INFINITY),
+                                |a, (c, &v)| if v > a.1 { (c, v) } else { a },
+                            );
+                    let detail: serde_json::Map<String, serde_json::Value> = cl
+                        .iter()
+                        .zip(&ps)
+                        .map(|(c, v)| (c.to_string(), serde_json::json!(v)))
+                        .collect();
+                    Prediction {
+                        label,
+                        predict_result: cl[bi],
+                        predict_score: bp,
+                        predict_detail: serde_json::Value::Object(detail).to_string(),
+                        kind: kind.to_string(),
+                    }
+                }
+                (Task::Logistic, None) => {
                     let s = sigmoid(z);
                     Prediction {
                         label,
@@ -230,7 +352,7 @@ fn predict_rows(
                         kind: kind.to_string(),
                     }
                 }
-                Task::Linear => Prediction {
+                (Task::Linear, _) => Prediction {
                     label,
                     predict_result: z,
                     predict_score: z,
@@ -247,9 +369,10 @@ pub(super) fn predict_job(
     ctx: &TaskContext,
     task: Task,
 ) -> Result<ComponentOutput, ComponentError> {
-    let weights = LinearWeights::from_model(model_of(ctx, task)?)?;
+    let md = model_of(ctx, task)?;
+    let (models, classes) = LinearWeights::all_from_model(md)?;
     let data = LocalData::load(predict_input(ctx)?)?;
-    let rows = predict_rows(ctx, &data, &weights, task, "test")?;
+    let rows = predict_rows(ctx, &data, &models, classes.as_deref(), task, "test")?;
     let out = prediction_dataset(ctx, rows, &data.schema.sid, data.partitions)?;
     ctx.tracker.log_metric(Metric {
         namespace: "predict".into(),
@@ -260,6 +383,6 @@ pub(super) fn predict_job(
     Ok(ComponentOutput {
         summary: serde_json::json!({"rows": data.ids.len()}),
         data: vec![out],
-        model: model_of(ctx, task).ok().cloned(),
+        model: Some(md.clone()),
     })
 }

@@ -80,6 +80,12 @@ pub const CONVERGE_FLAG: TransferVariable = TransferVariable::new(
     &[Role::Arbiter],
     &[Role::Guest, Role::Host],
 );
+/// Number of one-vs-rest models (1 unless multi-class LR), guest → hosts and arbiter.
+pub const ONE_VS_REST_CLASSES: TransferVariable = TransferVariable::new(
+    "one_vs_rest_classes",
+    &[Role::Guest],
+    &[Role::Host, Role::Arbiter],
+);
 /// Plaintext `x_h·w_h` per id at prediction, host → guest.
 pub const HOST_PROB: TransferVariable =
     TransferVariable::new("host_prob", &[Role::Host], &[Role::Guest]);
@@ -289,9 +295,27 @@ impl LinearWeights {
             .map(|h| self.weight.get(h).copied().unwrap_or(0.0))
             .collect()
     }
-    pub(crate) fn from_model(model: &ModelData) -> Result<Self, ComponentError> {
-        serde_json::from_value(model.param.clone())
-            .map_err(|e| ComponentError::Input(format!("{} model param: {e}", model.module)))
+    /// The model's weights: one, or one per class (with the class values)
+    /// for one-vs-rest.
+    pub(crate) fn all_from_model(
+        model: &ModelData,
+    ) -> Result<(Vec<Self>, Option<Vec<f64>>), ComponentError> {
+        let bad = |e: serde_json::Error| {
+            ComponentError::Input(format!("{} model param: {e}", model.module))
+        };
+        if let Some(list) = model.param.get("one_vs_rest_result") {
+            let ws: Vec<Self> = serde_json::from_value(list.clone()).map_err(bad)?;
+            let classes: Option<Vec<f64>> = match model.param.get("classes") {
+                Some(c) => Some(serde_json::from_value(c.clone()).map_err(bad)?),
+                None => None,
+            };
+            Ok((ws, classes))
+        } else {
+            Ok((
+                vec![serde_json::from_value(model.param.clone()).map_err(bad)?],
+                None,
+            ))
+        }
     }
 }
 

@@ -65,6 +65,19 @@ impl Optimizer {
                     })
                     .collect()
             }
+            "nesterov_momentum_sgd" => {
+                // FATE: v = μ·m − lr·g; step = μ·m − (1 + μ)·v; m = v.
+                let mu = 0.9;
+                g.iter()
+                    .zip(self.m.iter_mut())
+                    .map(|(&gi, m)| {
+                        let v = mu * *m - lr * gi;
+                        let step = mu * *m - (1.0 + mu) * v;
+                        *m = v;
+                        step
+                    })
+                    .collect()
+            }
             _ => g.iter().map(|gi| lr * gi).collect(),
         }
     }

@@ -59,7 +59,8 @@ pub struct LinearModelParam {
     pub tol: f64,
     /// Regularisation strength.
     pub alpha: f64,
-    /// `rmsprop` (LR default), `sgd` (LinR default), `adam`, `adagrad`.
+    /// `rmsprop` (LR default), `sgd` (LinR default), `adam`, `adagrad`,
+    /// `nesterov_momentum_sgd` (μ = 0.9).
     pub optimizer: String,
     /// Mini-batch size, -1 = full batch.
     pub batch_size: i64,
@@ -84,6 +85,8 @@ pub struct LinearModelParam {
     pub decay: f64,
     /// `lr / sqrt(1 + decay·t)` if true, else `lr / (1 + decay·t)`.
     pub decay_sqrt: bool,
+    /// `ovr` (one-vs-rest for more than two classes; the only mode).
+    pub multi_class: String,
     /// FATE's `floating_point_precision` (accepted; fedflow always uses fixed point).
     pub floating_point_precision: Option<u32>,
 }
@@ -106,6 +109,7 @@ impl Default for LinearModelParam {
             encrypt_param: EncryptParam::default(),
             decay: 1.0,
             decay_sqrt: true,
+            multi_class: "ovr".into(),
             floating_point_precision: Some(23),
         }
     }
@@ -182,11 +186,11 @@ impl LinearModelParam {
         };
         if !matches!(
             self.optimizer.as_str(),
-            "sgd" | "rmsprop" | "adam" | "adagrad"
+            "sgd" | "rmsprop" | "adam" | "adagrad" | "nesterov_momentum_sgd"
         ) {
             return Err(bad(
                 "optimizer",
-                "expected one of sgd, rmsprop, adam, adagrad",
+                "expected one of sgd, rmsprop, adam, adagrad, nesterov_momentum_sgd",
             ));
         }
         if !matches!(self.early_stop.as_str(), "diff" | "abs" | "weight_diff") {
