@@ -19,6 +19,18 @@
 //!
 //! After each iteration the arbiter sends `converge_flag` (tag `"{iter}"`).
 //! Prediction: host → guest `host_prob`, plaintext `x_h·w_h` per id.
+//!
+//! Multi-class LR is FATE's one-vs-rest: the guest sends the number of
+//! models (`one_vs_rest_classes`, 1 for binary and LinR) and the whole
+//! protocol runs once per class with tags prefixed `"c{class}."`; the
+//! prediction is the class with the highest sigmoid score.
+//!
+//! The guest encrypts its half of `fore_gradient` with fresh randomness, as
+//! FATE does; Paillier sums `Σ d·x` are one bucket multi-exponentiation per
+//! feature over 20-bit fixed-point multipliers (see `cipher.rs`). fedflow
+//! cuts batches from the id-sorted rows shuffled once with a fixed seed
+//! (`init_param.random_seed`, else 0), so runs are reproducible; FATE
+//! shuffles with `SystemRandom`.
 
 mod arbiter;
 pub(crate) mod cipher;
