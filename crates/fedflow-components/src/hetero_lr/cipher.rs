@@ -30,10 +30,32 @@ pub fn quantise(v: f64, exp: i32) -> i128 {
     (v * 2f64.powi(4 * exp)).round() as i128
 }
 
-/// The plaintext encoding (mod n) of a signed integer.
-fn encoding_of(m: i128, n: &BigUint) -> BigUint {
-    let mag = BigUint::from(m.unsigned_abs());
-    if m < 0 {
+/// The plaintext encoding (mod n) of `round(v · 16^exp)`, exact for any
+/// exponent (no 128-bit intermediate).
+fn encoding_at(v: f64, exp: i32, n: &BigUint) -> BigUint {
+    if v == 0.0 {
+        return BigUint::zero();
+    }
+    let bits = v.abs().to_bits();
+    let (mant, e2) = {
+        let e = ((bits >> 52) & 0x7ff) as i32;
+        let f = bits & ((1u64 << 52) - 1);
+        if e == 0 {
+            (f, -1074)
+        } else {
+            (f | (1u64 << 52), e - 1075)
+        }
+    };
+    let shift = e2 + 4 * exp;
+    let mag = if shift >= 0 {
+        BigUint::from(mant).shl(shift as u32)
+    } else if shift > -64 {
+        let s = (-shift) as u32;
+        BigUint::from((mant >> s) + ((mant >> (s - 1)) & 1))
+    } else {
+        BigUint::zero()
+    };
+    if v < 0.0 && !mag.is_zero() {
         n.checked_sub(&mag).unwrap_or_default()
     } else {
         mag
@@ -50,7 +72,7 @@ pub fn encrypt_vec(pk: &PublicKey, xs: &[f64]) -> Result<Vec<Ciphertext>, crate:
                     "cannot encrypt non-finite value {x}"
                 )));
             }
-            let m = encoding_of(quantise(x, VALUE_EXP), n);
+            let m = encoding_at(x, VALUE_EXP, n);
             let c = pk.encrypt_raw(&m, Obfuscation::Djn).map_err(crypto_err)?;
             Ok(Ciphertext::from_parts(c.raw().clone(), VALUE_EXP))
         })
@@ -63,7 +85,12 @@ pub fn add_plain(
     a: &Ciphertext,
     x: f64,
 ) -> Result<Ciphertext, crate::ComponentError> {
-    let m = encoding_of(quantise(x, a.exponent()), pk.n());
+    if !x.is_finite() {
+        return Err(crate::ComponentError::Failed(format!(
+            "cannot add non-finite value {x}"
+        )));
+    }
+    let m = encoding_at(x, a.exponent(), pk.n());
     let p = pk.encrypt_raw(&m, Obfuscation::None).map_err(crypto_err)?;
     Ok(Ciphertext::from_parts(
         a.raw().mul_mod(p.raw(), pk.n_squared()),
@@ -229,6 +256,10 @@ mod tests {
         let want: f64 = d.iter().zip(&x).map(|(a, b)| a * b).sum();
         let got = sk.decrypt(&s).unwrap();
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        // Large exponents (after scalar products) keep full precision.
+        let big = mul_scalar(&pk, &s, 1.0 / 3000.0).unwrap();
+        let big = add_plain(&pk, &big, -42.125).unwrap();
+        assert!((sk.decrypt(&big).unwrap() - (want / 3000.0 - 42.125)).abs() < 1e-6);
         let t = add_plain(&pk, &sum(&pk, &cts), 1.5).unwrap();
         let want: f64 = d.iter().sum::<f64>() + 1.5;
         assert!((sk.decrypt(&t).unwrap() - want).abs() < 1e-9);

@@ -238,7 +238,7 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
                 let (coef, sh_coef, plain) = match task {
                     Task::Logistic => {
                         // log2 − (0.5/n)Σ y·wx + (1/8n)Σ wx², with wx_h = 4·E.
-                        let coef: Vec<f64> = (0..nb).map(|k| (wx[k] - 2.0 * ysb[k]) / nf).collect();
+                        let coef: Vec<f64> = (0..nb).map(|k| wx[k] - 2.0 * ysb[k]).collect();
                         let plain = std::f64::consts::LN_2
                             - 0.5 / nf * (0..nb).map(|k| ysb[k] * wx[k]).sum::<f64>()
                             + (0..nb).map(|k| wx[k] * wx[k]).sum::<f64>() / (8.0 * nf);
@@ -246,13 +246,16 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
                     }
                     Task::Linear => {
                         // (1/2n)Σ (wx_g − y + wx_h)².
-                        let coef: Vec<f64> = (0..nb).map(|k| (wx[k] - ysb[k]) / nf).collect();
+                        let coef: Vec<f64> = (0..nb).map(|k| wx[k] - ysb[k]).collect();
                         let plain =
                             (0..nb).map(|k| (wx[k] - ysb[k]).powi(2)).sum::<f64>() / (2.0 * nf);
                         (coef, 1.0 / (2.0 * nf), plain)
                     }
                 };
+                // Multipliers are quantised at 2^-20: scale by 1/n afterwards,
+                // not inside them (they would lose precision for large batches).
                 let cross = cipher::weighted_sum(&pk, &forwards[0], &coef)?;
+                let cross = cipher::mul_scalar(&pk, &cross, 1.0 / nf)?;
                 let quad = cipher::mul_scalar(&pk, &sh, sh_coef)?;
                 let enc = cipher::add(&pk, &cross, &quad)?;
                 let enc = cipher::add_plain(&pk, &enc, plain + loss_norm(param, &w) + reg_h)?;

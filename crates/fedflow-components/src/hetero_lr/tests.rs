@@ -14,6 +14,12 @@ fn linr() -> Box<dyn Component> {
 /// gradient (LR) / squared loss (LinR), same batches, optimizer, decay,
 /// penalty and convergence. Returns `wx` per row.
 fn reference(frames: &[Frame], param: &LinearModelParam, task: Task) -> Vec<f64> {
+    reference_full(frames, param, task).0
+}
+
+/// [`reference`] plus the loss per iteration (one host only).
+fn reference_full(frames: &[Frame], param: &LinearModelParam, task: Task) -> (Vec<f64>, Vec<f64>) {
+    let mut losses = vec![];
     let x = joined(frames);
     let y: Vec<f64> = frames[0]
         .y
@@ -98,11 +104,12 @@ fn reference(frames: &[Frame], param: &LinearModelParam, task: Task) -> Vec<f64>
         }
         let wd = delta_sum.iter().map(|v| v * v).sum::<f64>().sqrt();
         let loss = (frames.len() == 2).then(|| loss_sum / nbatches as f64);
+        losses.extend(loss);
         if conv.check(loss, wd) {
             break;
         }
     }
-    x.iter().map(|r| dot(r, &w) + b).collect()
+    (x.iter().map(|r| dot(r, &w) + b).collect(), losses)
 }
 
 fn breast() -> Vec<Frame> {
@@ -139,10 +146,16 @@ fn hetero_lr_breast_matches_reference_predicts_exactly_and_leaks_nothing() {
     let (s, y) = scores(&run);
     let a = auc(&s, &y);
     let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
-    let r: Vec<f64> = reference(&frames, &param, Task::Logistic)
-        .into_iter()
-        .map(sigmoid)
-        .collect();
+    let (rz, rloss) = reference_full(&frames, &param, Task::Logistic);
+    let r: Vec<f64> = rz.into_iter().map(sigmoid).collect();
+    // The encrypted loss the arbiter decrypts equals the plaintext Taylor loss.
+    let loss: Vec<f64> =
+        serde_json::from_value(run.arbiter.as_ref().unwrap().summary["loss_history"].clone())
+            .unwrap();
+    assert_eq!(loss.len(), rloss.len());
+    for (a, b) in loss.iter().zip(&rloss) {
+        assert!((a - b).abs() < 1e-5, "loss {a} vs reference {b}");
+    }
     let ra = auc(&r, frames[0].y.as_ref().unwrap());
     eprintln!(
         "hetero LR breast 10 epochs: AUC {a:.5} (reference {ra:.5}), {:.2} s",
