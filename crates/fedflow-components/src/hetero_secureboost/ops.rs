@@ -142,6 +142,11 @@ impl Objective {
     }
 }
 
+/// Fractional bits of packed g/h (2^-36 ≈ 1.5e-11 per value; FATE packs 53
+/// bits, but fewer bits mean more split sums per compressed ciphertext and
+/// fewer squarings when compressing).
+pub const FRAC_BITS: u32 = 36;
+
 /// Fixed-point layout of a packed `(g, h)` plaintext:
 /// `((g + g_off)·2^frac) << h_bits | h·2^frac`, each slot with headroom for
 /// summing all samples; the whole pair fits a `u128`.
@@ -164,7 +169,7 @@ impl GhLayout {
         let g_off = (-g_min).max(0.0);
         let g_int = ((g_max + g_off).max(1.0)).log2().ceil() as u32 + 1;
         let h_int = (h_max.max(1.0)).log2().ceil() as u32 + 1;
-        let frac = ((126 - 2 * head - g_int - h_int) / 2).min(52);
+        let frac = ((126 - 2 * head - g_int - h_int) / 2).min(FRAC_BITS);
         let h_bits = frac + h_int + head;
         let pair_bits = h_bits + frac + g_int + head;
         GhLayout {
