@@ -27,7 +27,13 @@ pub trait Component: Send + Sync {
 }
 
 /// FATE module names this build implements.
-pub const MODULES: &[&str] = &["Reader", "SecureAddExample", "HeteroLR", "HeteroLinR"];
+pub const MODULES: &[&str] = &[
+    "Reader",
+    "SecureAddExample",
+    "HeteroLR",
+    "HeteroLinR",
+    "HeteroSecureBoost",
+];
 
 /// The component for a FATE module name.
 pub fn component(module: &str) -> Option<Box<dyn Component>> {

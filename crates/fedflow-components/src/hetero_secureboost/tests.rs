@@ -408,3 +408,11 @@ fn hetero_sbt_feature_subsampling_runs() {
     let a = auc(&s, f[0].y.as_ref().unwrap());
     assert!(a > 0.95, "AUC {a}");
 }
+
+#[test]
+fn hetero_modules_are_registered() {
+    for m in ["HeteroLR", "HeteroLinR", "HeteroSecureBoost"] {
+        assert!(crate::MODULES.contains(&m), "{m} missing from MODULES");
+        assert_eq!(crate::component(m).unwrap().module(), m);
+    }
+}
