@@ -12,6 +12,9 @@ pub mod feature_scale;
 pub mod hetero_feature_binning;
 pub mod hetero_feature_selection;
 pub mod intersection;
+pub mod hetero_linr;
+pub mod hetero_lr;
+pub mod hetero_secureboost;
 pub mod io;
 pub mod reader;
 pub mod secure_add_example;
@@ -43,6 +46,9 @@ pub const MODULES: &[&str] = &[
     "HeteroFeatureBinning",
     "HeteroFeatureSelection",
     "FeatureScale",
+    "HeteroLR",
+    "HeteroLinR",
+    "HeteroSecureBoost",
 ];
 
 /// The component for a FATE module name.
@@ -58,6 +64,9 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroFeatureSelection" => {
             Some(Box::new(hetero_feature_selection::HeteroFeatureSelection))
         }
+        "HeteroLR" => Some(Box::new(hetero_lr::HeteroLR)),
+        "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
+        "HeteroSecureBoost" => Some(Box::new(hetero_secureboost::HeteroSecureBoost)),
         _ => None,
     }
 }

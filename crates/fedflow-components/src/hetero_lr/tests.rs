@@ -1,0 +1,551 @@
+use super::harness::*;
+use super::ops::{update_weights, Converge, Optimizer};
+use super::*;
+use crate::hetero_linr::HeteroLinR;
+
+fn lr() -> Box<dyn Component> {
+    Box::new(HeteroLR)
+}
+fn linr() -> Box<dyn Component> {
+    Box::new(HeteroLinR)
+}
+
+/// The same algorithm on the joined plaintext data, no encryption: Taylor
+/// gradient (LR) / squared loss (LinR), same batches, optimizer, decay,
+/// penalty and convergence. Returns `wx` per row.
+fn reference(frames: &[Frame], param: &LinearModelParam, task: Task) -> Vec<f64> {
+    reference_full(frames, param, task).0
+}
+
+/// [`reference`] plus the loss per iteration (one host only).
+fn reference_full(frames: &[Frame], param: &LinearModelParam, task: Task) -> (Vec<f64>, Vec<f64>) {
+    let mut losses = vec![];
+    let x = joined(frames);
+    let y: Vec<f64> = frames[0]
+        .y
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|&v| match task {
+            Task::Logistic => {
+                if v > 0.5 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            Task::Linear => v,
+        })
+        .collect();
+    let n = x.len();
+    let m = x[0].len();
+    let mut w = vec![0.0; m];
+    let mut b = 0.0;
+    let fit = param.init_param.fit_intercept;
+    let mut opt = Optimizer::new(&param.optimizer);
+    let es = if frames.len() > 2 {
+        "weight_diff"
+    } else {
+        param.early_stop.as_str()
+    };
+    let mut conv = Converge::new(es, param.tol);
+    let (s, c) = match task {
+        Task::Logistic => (0.25, 0.5),
+        Task::Linear => (1.0, 1.0),
+    };
+    for iter in 0..param.max_iter {
+        let mut loss_sum = 0.0;
+        let mut delta_sum = vec![0.0; m + fit as usize];
+        let mut nbatches = 0;
+        for idx in param.batches(n) {
+            nbatches += 1;
+            let nb = idx.len() as f64;
+            let wx: Vec<f64> = idx.iter().map(|&i| dot(&x[i], &w) + b).collect();
+            let mut g = vec![0.0; m + fit as usize];
+            for (k, &i) in idx.iter().enumerate() {
+                let d = s * wx[k] - c * y[i];
+                for j in 0..m {
+                    g[j] += d * x[i][j];
+                }
+                if fit {
+                    g[m] += d;
+                }
+            }
+            for j in 0..g.len() {
+                g[j] /= nb;
+                if j < m && param.penalty() == Penalty::L2 {
+                    g[j] += param.alpha * w[j];
+                }
+            }
+            let loss = match task {
+                Task::Logistic => {
+                    idx.iter()
+                        .enumerate()
+                        .map(|(k, &i)| {
+                            std::f64::consts::LN_2 - 0.5 * y[i] * wx[k] + wx[k] * wx[k] / 8.0
+                        })
+                        .sum::<f64>()
+                        / nb
+                }
+                Task::Linear => {
+                    idx.iter()
+                        .enumerate()
+                        .map(|(k, &i)| (wx[k] - y[i]).powi(2))
+                        .sum::<f64>()
+                        / (2.0 * nb)
+                }
+            };
+            loss_sum += loss + ops::loss_norm(param, &w);
+            let delta = opt.apply(&g, param.lr_at(iter));
+            for (a, d) in delta_sum.iter_mut().zip(&delta) {
+                *a += d;
+            }
+            update_weights(param, iter, &mut w, &mut b, &delta, fit);
+        }
+        let wd = delta_sum.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let loss = (frames.len() == 2).then(|| loss_sum / nbatches as f64);
+        losses.extend(loss);
+        if conv.check(loss, wd) {
+            break;
+        }
+    }
+    (x.iter().map(|r| dot(r, &w) + b).collect(), losses)
+}
+
+fn breast() -> Vec<Frame> {
+    let mut f = vec![
+        read_csv("breast_hetero_guest.csv", Some("y")),
+        read_csv("breast_hetero_host.csv", None),
+    ];
+    align(&mut f);
+    f
+}
+
+fn lr_normal(max_iter: u32) -> serde_json::Value {
+    serde_json::json!({
+        "penalty": "L2", "tol": 0.0001, "alpha": 0.01, "optimizer": "rmsprop",
+        "batch_size": 320, "learning_rate": 0.15, "encrypt_param": {"key_length": 1024},
+        "init_param": {"init_method": "zeros"}, "max_iter": max_iter, "early_stop": "diff",
+        "cv_param": {"n_splits": 5, "shuffle": false, "random_seed": 103, "need_cv": false}
+    })
+}
+
+fn scores(run: &Run) -> (Vec<f64>, Vec<f64>) {
+    let p = predictions(&run.guest);
+    (
+        p.iter().map(|(_, p)| p.predict_score).collect(),
+        p.iter().map(|(_, p)| p.label).collect(),
+    )
+}
+
+#[test]
+fn hetero_lr_breast_matches_reference_predicts_exactly_and_leaks_nothing() {
+    let frames = breast();
+    let params = lr_normal(10);
+    let run = run_job(lr, params.clone(), &frames, true, "train", None);
+    let (s, y) = scores(&run);
+    let a = auc(&s, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let (rz, rloss) = reference_full(&frames, &param, Task::Logistic);
+    let r: Vec<f64> = rz.into_iter().map(sigmoid).collect();
+    // The encrypted loss the arbiter decrypts equals the plaintext Taylor loss.
+    let loss: Vec<f64> =
+        serde_json::from_value(run.arbiter.as_ref().unwrap().summary["loss_history"].clone())
+            .unwrap();
+    assert_eq!(loss.len(), rloss.len());
+    for (a, b) in loss.iter().zip(&rloss) {
+        assert!((a - b).abs() < 1e-5, "loss {a} vs reference {b}");
+    }
+    let ra = auc(&r, frames[0].y.as_ref().unwrap());
+    eprintln!(
+        "hetero LR breast 10 epochs: AUC {a:.5} (reference {ra:.5}), {:.2} s",
+        run.seconds
+    );
+    // FATE shuffles batches with SystemRandom, so its 10-epoch AUC varies by
+    // batch order (0.961–0.993 over 24 orders here); fedflow's seeded order
+    // gives 0.9865. The brief's 0.9924 is not reached at 10 epochs.
+    assert!(a >= 0.985, "AUC {a}");
+    assert!((a - ra).abs() <= 0.002, "AUC {a} vs reference {ra}");
+    for (p, q) in s.iter().zip(&r) {
+        assert!((p - q).abs() < 1e-4, "score {p} vs reference {q}");
+    }
+
+    // Wire audit: no plaintext feature leaves its owner; the guest's labels
+    // only travel inside ciphertexts.
+    let gx: Vec<f64> = frames[0].x.concat();
+    let hx: Vec<f64> = frames[1].x.concat();
+    assert_no_plain(&run.wire, Role::Guest, &gx, "guest feature");
+    assert_no_plain(&run.wire, Role::Host, &hx, "host feature");
+    for s in &run.wire {
+        let allowed: &[&str] = match s.src.role {
+            Role::Guest => &[
+                "one_vs_rest_classes",
+                "batch_info",
+                "batch_data_index",
+                "fore_gradient",
+                "guest_gradient",
+                "loss",
+            ],
+            Role::Host => &[
+                "host_forward",
+                "loss_intermediate",
+                "host_loss_regular",
+                "host_gradient",
+                "host_prob",
+            ],
+            _ => &[
+                "paillier_pubkey",
+                "guest_optim_gradient",
+                "host_optim_gradient",
+                "converge_flag",
+            ],
+        };
+        assert!(
+            allowed.contains(&s.name.as_str()),
+            "{} sent {}",
+            s.src,
+            s.name
+        );
+    }
+
+    // The host cannot strip its own forward off `fore_gradient`: the guest's
+    // part is freshly encrypted, so `d·E⁻¹ mod n²` is no trivial `1 + m·n`.
+    let first = |name: &str| -> Vec<u8> {
+        run.wire
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .bytes
+            .clone()
+    };
+    let pk: fedflow_crypto::PublicKey =
+        fedflow_core::codec::decode(&first("paillier_pubkey")).unwrap();
+    let e: Vec<fedflow_crypto::Ciphertext> =
+        fedflow_core::codec::decode(&first("host_forward")).unwrap();
+    let d: Vec<fedflow_crypto::Ciphertext> =
+        fedflow_core::codec::decode(&first("fore_gradient")).unwrap();
+    for (di, ei) in d.iter().zip(&e).take(20) {
+        let q = di
+            .raw()
+            .mul_mod(&ei.raw().invert(pk.n_squared()).unwrap(), pk.n_squared());
+        let r = q
+            .checked_sub(&fedflow_crypto::BigUint::one())
+            .unwrap()
+            .rem(pk.n());
+        assert!(
+            !r.is_zero(),
+            "fore_gradient reveals the guest's plaintext part"
+        );
+    }
+
+    // Predict job with the saved models reproduces the training scores.
+    let models = (
+        run.guest.model.clone().unwrap(),
+        vec![run.hosts[0].model.clone().unwrap()],
+    );
+    let pred = run_job(lr, params, &frames, true, "predict", Some(models));
+    let (ps, _) = scores(&pred);
+    assert_eq!(ps, s);
+    assert!(predictions(&pred.guest)
+        .iter()
+        .all(|(_, p)| p.kind == "test"));
+}
+
+fn check_variant(extra: serde_json::Value, max_iter: u32) {
+    let frames = breast();
+    let mut params = lr_normal(max_iter);
+    for (k, v) in extra.as_object().unwrap() {
+        params[k] = v.clone();
+    }
+    let run = run_job(lr, params.clone(), &frames, true, "train", None);
+    let (s, y) = scores(&run);
+    let a = auc(&s, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let r: Vec<f64> = reference(&frames, &param, Task::Logistic);
+    let ra = auc(&r, &y);
+    eprintln!("{extra}: AUC {a:.5} reference {ra:.5}");
+    assert!(
+        (a - ra).abs() <= 0.002,
+        "{extra}: AUC {a} vs reference {ra}"
+    );
+}
+
+#[test]
+fn hetero_lr_optimizers_and_penalties_match_reference() {
+    check_variant(serde_json::json!({"optimizer": "sgd", "penalty": "L1"}), 3);
+    check_variant(
+        serde_json::json!({"optimizer": "adam", "batch_size": -1}),
+        3,
+    );
+    check_variant(
+        serde_json::json!({"optimizer": "adagrad", "early_stop": "weight_diff", "init_param": {"init_method": "zeros", "fit_intercept": false}}),
+        3,
+    );
+    check_variant(
+        serde_json::json!({"early_stop": "abs", "penalty": "none"}),
+        3,
+    );
+}
+
+#[test]
+fn hetero_lr_default_credit() {
+    let mut frames = vec![
+        read_csv("default_credit_hetero_guest.csv", Some("y")),
+        read_csv("default_credit_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let mut params = lr_normal(2);
+    params["batch_size"] = serde_json::json!(5000);
+    let run = run_job(lr, params.clone(), &frames, true, "train", None);
+    let (s, y) = scores(&run);
+    let a = auc(&s, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let ra = auc(&reference(&frames, &param, Task::Logistic), &y);
+    eprintln!(
+        "hetero LR default_credit 2 epochs batch 5000: AUC {a:.5} (reference {ra:.5}), {:.2} s",
+        run.seconds
+    );
+    assert!(a >= 0.70, "AUC {a}");
+    assert!((a - ra).abs() <= 0.002);
+}
+
+fn linr_params() -> serde_json::Value {
+    serde_json::json!({
+        "penalty": "L2", "tol": 0.001, "alpha": 0.01, "optimizer": "sgd", "batch_size": -1,
+        "learning_rate": 0.15, "encrypt_param": {"key_length": 1024},
+        "init_param": {"init_method": "zeros"}, "max_iter": 30, "early_stop": "weight_diff",
+        "decay": 0.0, "decay_sqrt": false, "floating_point_precision": 23
+    })
+}
+
+fn check_linr(frames: &[Frame]) -> (f64, Run) {
+    let params = linr_params();
+    let run = run_job(linr, params.clone(), frames, true, "train", None);
+    let p = predictions(&run.guest);
+    let pred: Vec<f64> = p.iter().map(|(_, p)| p.predict_result).collect();
+    let y = frames[0].y.clone().unwrap();
+    let e = rmse(&pred, &y);
+    let param = LinearModelParam::linr_from_json("x", &params).unwrap();
+    let re = rmse(&reference(frames, &param, Task::Linear), &y);
+    eprintln!(
+        "hetero LinR motor ({} hosts): RMSE {e:.5} (reference {re:.5}), {:.2} s",
+        frames.len() - 1,
+        run.seconds
+    );
+    assert!((e - re).abs() <= 0.005 * re, "RMSE {e} vs reference {re}");
+    (e, run)
+}
+
+#[test]
+fn hetero_linr_motor_matches_reference_and_predicts_exactly() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let (e, run) = check_linr(&frames);
+    assert!(e <= 0.3140, "RMSE {e}");
+    let models = (
+        run.guest.model.clone().unwrap(),
+        vec![run.hosts[0].model.clone().unwrap()],
+    );
+    let pred = run_job(linr, linr_params(), &frames, true, "predict", Some(models));
+    let a: Vec<f64> = predictions(&run.guest)
+        .iter()
+        .map(|p| p.1.predict_score)
+        .collect();
+    let b: Vec<f64> = predictions(&pred.guest)
+        .iter()
+        .map(|p| p.1.predict_score)
+        .collect();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn hetero_linr_two_hosts_matches_reference() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host_1.csv", None),
+        read_csv("motor_hetero_host_2.csv", None),
+    ];
+    align(&mut frames);
+    check_linr(&frames);
+}
+
+#[test]
+fn bad_parameter_names_its_path() {
+    let frames = breast();
+    let _ = frames;
+    let p: Result<LinearModelParam, _> =
+        crate::parse_params("hetero_lr_0", &serde_json::json!({"max_iter": "x"}));
+    assert!(p.unwrap_err().to_string().contains("hetero_lr_0.max_iter"));
+    let p: LinearModelParam =
+        crate::parse_params("hetero_lr_0", &serde_json::json!({"optimizer": "lbfgs"})).unwrap();
+    assert!(p
+        .check("hetero_lr_0")
+        .unwrap_err()
+        .to_string()
+        .contains("optimizer"));
+}
+
+/// `cargo test --release -p fedflow-components bench_lr -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_lr_breast() {
+    let frames = breast();
+    for it in [1, 10] {
+        let run = run_job(lr, lr_normal(it), &frames, true, "train", None);
+        eprintln!(
+            "breast hetero LR {it} epochs (hetero_lr_normal params): {:.2} s",
+            run.seconds
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn bench_lr_100k() {
+    let frames = synthetic(100_000, 10, 20, 7);
+    let mut p = lr_normal(3);
+    p["batch_size"] = serde_json::json!(-1);
+    let run = run_job(lr, p, &frames, true, "train", None);
+    let (s, y) = scores(&run);
+    eprintln!(
+        "100k x (10 + 20) hetero LR 3 full-batch epochs: {:.2} s, AUC {:.4}",
+        run.seconds,
+        auc(&s, &y)
+    );
+}
+
+/// Breast with the host's 20 features split over two hosts; a validate set
+/// (the last 100 ids, trained on the other 469) is scored in the same
+/// output with type `validate`.
+#[test]
+fn hetero_lr_two_hosts_with_validate_data_matches_reference() {
+    let f = breast();
+    let split = |fr: &Frame, cols: std::ops::Range<usize>| Frame {
+        ids: fr.ids.clone(),
+        header: fr.header[cols.clone()].to_vec(),
+        x: fr.x.iter().map(|r| r[cols.clone()].to_vec()).collect(),
+        y: None,
+    };
+    let frames = [f[0].clone(), split(&f[1], 0..10), split(&f[1], 10..20)];
+    let tail = |fr: &Frame| Frame {
+        ids: fr.ids[469..].to_vec(),
+        header: fr.header.clone(),
+        x: fr.x[469..].to_vec(),
+        y: fr.y.as_ref().map(|y| y[469..].to_vec()),
+    };
+    let head = |fr: &Frame| Frame {
+        ids: fr.ids[..469].to_vec(),
+        header: fr.header.clone(),
+        x: fr.x[..469].to_vec(),
+        y: fr.y.as_ref().map(|y| y[..469].to_vec()),
+    };
+    let validate: Vec<Frame> = frames.iter().map(tail).collect();
+    let frames: Vec<Frame> = frames.iter().map(head).collect();
+    let mut params = lr_normal(5);
+    params["early_stop"] = serde_json::json!("weight_diff");
+    let run = run_job_with(
+        lr,
+        params.clone(),
+        &frames,
+        Some(&validate),
+        true,
+        "train",
+        None,
+    );
+    let p = predictions(&run.guest);
+    let train: Vec<&Prediction> = p
+        .iter()
+        .filter(|x| x.1.kind == "train")
+        .map(|x| &x.1)
+        .collect();
+    let val: Vec<&Prediction> = p
+        .iter()
+        .filter(|x| x.1.kind == "validate")
+        .map(|x| &x.1)
+        .collect();
+    assert_eq!((train.len(), val.len()), (469, 100));
+    let s: Vec<f64> = train.iter().map(|p| p.predict_score).collect();
+    let y: Vec<f64> = train.iter().map(|p| p.label).collect();
+    let a = auc(&s, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let ra = auc(&reference(&frames, &param, Task::Logistic), &y);
+    eprintln!("hetero LR breast 2 hosts: AUC {a:.5} (reference {ra:.5})");
+    assert!((a - ra).abs() <= 0.002, "AUC {a} vs reference {ra}");
+    assert_eq!(run.hosts.len(), 2);
+}
+
+/// FATE's hetero_lr_one_vs_all example (vehicle, 4 classes, one-vs-rest,
+/// nesterov_momentum_sgd), 5 iterations; each class's model matches the
+/// centralised reference and a predict job reproduces the scores.
+#[test]
+fn hetero_lr_one_vs_rest_vehicle() {
+    let mut frames = vec![
+        read_csv("vehicle_scale_hetero_guest.csv", Some("y")),
+        read_csv("vehicle_scale_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let params = serde_json::json!({
+        "penalty": "L2", "tol": 1e-05, "alpha": 0.0001, "optimizer": "nesterov_momentum_sgd",
+        "batch_size": -1, "learning_rate": 0.15, "encrypt_param": {"key_length": 1024},
+        "init_param": {"init_method": "zeros"}, "max_iter": 5, "early_stop": "diff",
+        "multi_class": "ovr"
+    });
+    let run = run_job(lr, params.clone(), &frames, true, "train", None);
+    let p = predictions(&run.guest);
+    let y = frames[0].y.clone().unwrap();
+    let acc = p
+        .iter()
+        .zip(&y)
+        .filter(|(p, t)| p.1.predict_result == **t)
+        .count() as f64
+        / y.len() as f64;
+    // Reference: one binary Taylor-LR per class, argmax of the scores.
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let mut classes = y.clone();
+    classes.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    classes.dedup();
+    let per_class: Vec<Vec<f64>> = classes
+        .iter()
+        .map(|c| {
+            let mut f = frames.clone();
+            f[0].y = Some(y.iter().map(|v| if v == c { 1.0 } else { 0.0 }).collect());
+            reference(&f, &param, Task::Logistic)
+        })
+        .collect();
+    let racc = (0..y.len())
+        .filter(|&i| {
+            let bi = (0..classes.len()).fold(0, |a, c| {
+                if per_class[c][i] > per_class[a][i] {
+                    c
+                } else {
+                    a
+                }
+            });
+            classes[bi] == y[i]
+        })
+        .count() as f64
+        / y.len() as f64;
+    eprintln!(
+        "hetero LR one-vs-rest vehicle: accuracy {acc:.5} (reference {racc:.5}), {:.2} s",
+        run.seconds
+    );
+    assert!(
+        (acc - racc).abs() <= 0.005,
+        "accuracy {acc} vs reference {racc}"
+    );
+    assert!(acc > 0.4, "accuracy {acc}");
+    let models = (
+        run.guest.model.clone().unwrap(),
+        vec![run.hosts[0].model.clone().unwrap()],
+    );
+    let pred = run_job(lr, params, &frames, true, "predict", Some(models));
+    let a: Vec<f64> = p.iter().map(|x| x.1.predict_score).collect();
+    let b: Vec<f64> = predictions(&pred.guest)
+        .iter()
+        .map(|x| x.1.predict_score)
+        .collect();
+    assert_eq!(a, b);
+}

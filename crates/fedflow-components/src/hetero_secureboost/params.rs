@@ -1,0 +1,162 @@
+//! Parameters with FATE's names and defaults (`HeteroSecureBoostParam`,
+//! `DecisionTreeParam`, `ObjectiveParam`, `EncryptParam`).
+
+use crate::hetero_lr::EncryptParam;
+use crate::ComponentError;
+use serde::{Deserialize, Serialize};
+
+/// FATE's `DecisionTreeParam`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TreeParam {
+    /// `xgboost`.
+    pub criterion_method: String,
+    /// `[lambda]` (or `[lambda, alpha]`, or `{"l2": lambda}`).
+    pub criterion_params: serde_json::Value,
+    /// Maximum depth.
+    pub max_depth: u32,
+    /// Minimum samples to split a node.
+    pub min_sample_split: u32,
+    /// Minimum gain.
+    pub min_impurity_split: f64,
+    /// Minimum samples per leaf.
+    pub min_leaf_node: u32,
+    /// Minimum hessian sum per child.
+    pub min_child_weight: f64,
+    /// `split` (count) or `gain`.
+    pub feature_importance_type: String,
+}
+
+impl Default for TreeParam {
+    fn default() -> Self {
+        TreeParam {
+            criterion_method: "xgboost".into(),
+            criterion_params: serde_json::json!([0.1]),
+            max_depth: 3,
+            min_sample_split: 2,
+            min_impurity_split: 1e-3,
+            min_leaf_node: 1,
+            min_child_weight: 0.0,
+            feature_importance_type: "split".into(),
+        }
+    }
+}
+
+impl TreeParam {
+    /// The L2 regulariser λ.
+    pub fn lambda(&self) -> f64 {
+        match &self.criterion_params {
+            serde_json::Value::Array(a) => a.first().and_then(|v| v.as_f64()).unwrap_or(0.1),
+            serde_json::Value::Object(o) => o.get("l2").and_then(|v| v.as_f64()).unwrap_or(0.1),
+            serde_json::Value::Number(n) => n.as_f64().unwrap_or(0.1),
+            _ => 0.1,
+        }
+    }
+}
+
+/// FATE's `ObjectiveParam`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObjectiveParam {
+    /// `cross_entropy` (classification) or `lse` (regression).
+    pub objective: String,
+    /// Extra objective parameters (unused).
+    pub params: Option<serde_json::Value>,
+}
+
+impl Default for ObjectiveParam {
+    fn default() -> Self {
+        ObjectiveParam {
+            objective: "cross_entropy".into(),
+            params: None,
+        }
+    }
+}
+
+/// FATE's `HeteroSecureBoostParam` (std boosting strategy).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HeteroSecureBoostParam {
+    /// `classification` or `regression`.
+    pub task_type: String,
+    /// Objective.
+    pub objective_param: ObjectiveParam,
+    /// Boosting rounds.
+    pub num_trees: u32,
+    /// Shrinkage.
+    pub learning_rate: f64,
+    /// Tree parameters.
+    pub tree_param: TreeParam,
+    /// Quantile bins per feature.
+    pub bin_num: u32,
+    /// Fraction of features per tree.
+    pub subsample_feature_rate: f64,
+    /// Stop when the loss changes less than `tol`.
+    pub n_iter_no_change: bool,
+    /// Tolerance.
+    pub tol: f64,
+    /// Encryption.
+    pub encrypt_param: EncryptParam,
+    /// Seed.
+    pub random_seed: u64,
+    /// Pack several split sums per ciphertext before sending them.
+    pub cipher_compress: bool,
+    /// `std` only.
+    pub boosting_strategy: String,
+}
+
+impl Default for HeteroSecureBoostParam {
+    fn default() -> Self {
+        HeteroSecureBoostParam {
+            task_type: "classification".into(),
+            objective_param: ObjectiveParam::default(),
+            num_trees: 5,
+            learning_rate: 0.3,
+            tree_param: TreeParam::default(),
+            bin_num: 32,
+            subsample_feature_rate: 1.0,
+            n_iter_no_change: true,
+            tol: 1e-4,
+            encrypt_param: EncryptParam::default(),
+            random_seed: 100,
+            cipher_compress: true,
+            boosting_strategy: "std".into(),
+        }
+    }
+}
+
+impl HeteroSecureBoostParam {
+    pub(crate) fn check(&self, component: &str) -> Result<(), ComponentError> {
+        let bad = |path: &str, message: &str| ComponentError::Param {
+            path: format!("{component}.{path}"),
+            message: message.to_string(),
+        };
+        if !matches!(self.task_type.as_str(), "classification" | "regression") {
+            return Err(bad("task_type", "expected classification or regression"));
+        }
+        if self.num_trees == 0 {
+            return Err(bad("num_trees", "expected a positive integer"));
+        }
+        if self.bin_num < 2 {
+            return Err(bad("bin_num", "expected an integer >= 2"));
+        }
+        if self.tree_param.max_depth == 0 {
+            return Err(bad("tree_param.max_depth", "expected a positive integer"));
+        }
+        if !(self.subsample_feature_rate > 0.0 && self.subsample_feature_rate <= 1.0) {
+            return Err(bad("subsample_feature_rate", "expected a number in (0, 1]"));
+        }
+        if self.boosting_strategy != "std" {
+            return Err(bad(
+                "boosting_strategy",
+                "only std is implemented (mix and layered are HeteroFastSecureBoost)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Regression task.
+    pub fn is_regression(&self) -> bool {
+        self.task_type == "regression"
+    }
+}
