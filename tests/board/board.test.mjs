@@ -138,6 +138,30 @@ try {
       assert.ok(Math.abs(Number(text) - expected) <= 1e-5 * Math.max(1, Math.abs(expected)), `${metricName} text '${text}' vs ${expected}`);
       log(`job ${id}: ${target} shows ${metricName} = ${text} (API ${expected})`);
     }
+    // Every metric the API has: single points as numbers equal to the API's,
+    // series as chart lines.
+    {
+      const all = await api('tracking/component/metric/all', q);
+      let numbers = 0, lines = 0;
+      for (const [ns, ms] of Object.entries(all)) {
+        for (const [name, m] of Object.entries(ms)) {
+          if (m.data.length === 1) {
+            const v = Number(await page.locator(`.metric-card[data-ns="${ns}"][data-metric="${name}"] .metric-number`).first().getAttribute('data-value'));
+            assert.equal(v, m.data[0][1], `${ns}.${name}`);
+            numbers++;
+          } else if (m.data.length > 1) {
+            await page.locator(`.chart-card[data-ns="${ns}"] path.series[data-series="${name}"]`).first().waitFor();
+            lines++;
+          }
+        }
+        const types = Object.values(ms).map((m) => m.meta.metric_type);
+        for (const [ty, chart] of [['ROC_EVALUATION', 'ROC'], ['KS_EVALUATION', 'KS'], ['LIFT_EVALUATION', 'Lift'], ['GAIN_EVALUATION', 'Gain']]) {
+          if (types.includes(ty)) await page.locator(`.chart-card[data-ns="${ns}"][data-chart="${chart}"]`).waitFor();
+        }
+        if (ms.auc) log(`job ${id}: ${target} ${ns}.auc shown as ${await page.locator(`.metric-card[data-ns="${ns}"][data-metric="auc"] .metric-number`).textContent()} (API ${ms.auc.data[0][1]})`);
+      }
+      log(`job ${id}: ${target}: ${numbers} metric numbers equal the API's, ${lines} series drawn`);
+    }
     if (evalName) {
       for (const chart of ['ROC', 'KS', 'Lift', 'Gain']) {
         await page.locator(`.chart-card[data-chart="${chart}"] svg path.series`).first().waitFor();

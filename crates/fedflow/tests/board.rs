@@ -126,6 +126,72 @@ fn registered_only(mut conf: Value, mut dsl: Value) -> (Value, Value) {
     (conf, dsl)
 }
 
+/// Evaluation-shaped metrics (AUC, ROC, KS, lift, gain) and a loss curve on the
+/// toy's guest task, namespace `board_synthetic`, so the browser test draws
+/// every chart kind whichever components this build registers.
+fn add_synthetic_metrics(data_dir: &Path, job: &str) {
+    use fedflow_core::{Party, Role};
+    use fedflow_flow::store::MetricRecord;
+    let db = fedflow_storage::open_db(&format!(
+        "sqlite:{}",
+        data_dir.join("meta.sqlite").display()
+    ))
+    .unwrap();
+    let store = fedflow_flow::store::JobStore::new(db).unwrap();
+    let grid: Vec<f64> = (0..=10).map(|i| i as f64 / 10.0).collect();
+    let m = |name: &str, ty: &str, points: Vec<(f64, f64)>| MetricRecord {
+        namespace: "board_synthetic".into(),
+        name: name.into(),
+        metric_type: ty.into(),
+        points,
+    };
+    for r in [
+        m("auc", "EVALUATION_SUMMARY", vec![(0.0, 0.987_654_321)]),
+        m("ks", "EVALUATION_SUMMARY", vec![(0.0, 0.8125)]),
+        m(
+            "roc",
+            "ROC_EVALUATION",
+            grid.iter().map(|&x| (x, x.sqrt())).collect(),
+        ),
+        m(
+            "ks_tpr",
+            "KS_EVALUATION",
+            grid.iter().map(|&x| (x, 1.0 - x * x)).collect(),
+        ),
+        m(
+            "ks_fpr",
+            "KS_EVALUATION",
+            grid.iter().map(|&x| (x, 1.0 - x)).collect(),
+        ),
+        m(
+            "lift",
+            "LIFT_EVALUATION",
+            grid[1..].iter().map(|&x| (x, 1.0 / x.sqrt())).collect(),
+        ),
+        m(
+            "gain",
+            "GAIN_EVALUATION",
+            grid.iter().map(|&x| (x, x.sqrt())).collect(),
+        ),
+        m(
+            "loss",
+            "LOSS",
+            (0..30)
+                .map(|i| (i as f64, 0.69 / (1.0 + i as f64 * 0.2)))
+                .collect(),
+        ),
+    ] {
+        store
+            .put_metric(
+                job,
+                "secure_add_example_0",
+                Party::new(Role::Guest, 9999),
+                &r,
+            )
+            .unwrap();
+    }
+}
+
 #[test]
 fn board_pages_in_chromium() {
     setup_browser();
@@ -175,6 +241,7 @@ fn board_pages_in_chromium() {
     assert_ne!(v["retcode"], 0, "{v}");
 
     add_bulk_jobs(&data, &toy_job, BULK_JOBS);
+    add_synthetic_metrics(&data, &toy_job);
     jobs.push(toy_job);
 
     // The breast pipeline (reader → data_transform → intersection → hetero_lr →
