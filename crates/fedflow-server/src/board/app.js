@@ -509,7 +509,9 @@ function jobPage(app, jobId, params) {
 function lineChart(title, series, opts) {
   opts = opts || {};
   const W = 440, H = 270, L = 50, R = 12, T = 24, B = 36;
-  const pts = series.flatMap((s) => s.points).filter((p) => isFinite(p[0]) && isFinite(p[1]));
+  // Points at "infinite" thresholds (KS curves start at +inf, stored clamped) are left out.
+  const ok = (p) => isFinite(p[0]) && isFinite(p[1]) && Math.abs(p[0]) < 1e100 && Math.abs(p[1]) < 1e100;
+  const pts = series.flatMap((s) => s.points).filter(ok);
   let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
   let y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
   if (opts.unit) { x0 = Math.min(x0, 0); x1 = Math.max(x1, 1); y0 = Math.min(y0, 0); y1 = Math.max(y1, 1); }
@@ -532,7 +534,7 @@ function lineChart(title, series, opts) {
   if (opts.diagonal) root.append(svg('line', { x1: sx(0), y1: sy(0), x2: sx(1), y2: sy(1), stroke: '#bbb', 'stroke-dasharray': '4 4' }));
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
-    const ps = s.points.filter((p) => isFinite(p[0]) && isFinite(p[1]));
+    const ps = s.points.filter(ok);
     const d = ps.map((p, j) => `${j ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
     root.append(svg('path', { class: 'series', d, stroke: c, 'data-series': s.name }, svg('title', {}, s.name)));
     if (ps.length <= 60) ps.forEach((p) => root.append(svg('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: c }, svg('title', {}, `${s.name}: (${fmtNum(p[0])}, ${fmtNum(p[1])})`))));
