@@ -387,6 +387,18 @@ fn io(path: &str, e: impl std::fmt::Display) -> FederationError {
     }
 }
 
+/// The causes of an error, `: a: b`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
+
 fn read_pem(p: &Path, pid: u64) -> Result<(PathBuf, Vec<u8>)> {
     let path = PathBuf::from(p.to_string_lossy().replace("{party_id}", &pid.to_string()));
     let bytes = std::fs::read(&path).map_err(|source| FederationError::Io {
@@ -672,9 +684,11 @@ impl GrpcFederation {
             Ok(Err(status)) => Err(io(
                 &addr,
                 format!(
-                    "sending '{name}' (tag '{tag}') to {dst}: {}: {}",
+                    "sending '{name}' (tag '{tag}') to {dst}: {}: {}{} (refused or dropped: check the route, \
+                     and with TLS that both parties' certificates come from the trusted CA)",
                     status.code(),
-                    status.message()
+                    status.message(),
+                    chain(&status)
                 ),
             )),
             Err(e) => Err(io(&addr, e)),
@@ -900,5 +914,206 @@ impl Federation for GrpcFederation {
         }
         self.channels.lock().unwrap().clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{digest, free_ports, roster, session, table, uniq, G, H};
+    use crate::TransferVariable;
+
+    const SHARE: TransferVariable = TransferVariable::new("share", &[Role::Guest], &[Role::Host]);
+    const BACK: TransferVariable = TransferVariable::new("back", &[Role::Host], &[Role::Guest]);
+
+    fn pair(
+        tls: Option<(&Path, &Path)>,
+        timeout_ms: u64,
+        mem: usize,
+    ) -> (GrpcFederation, GrpcFederation) {
+        let p = free_ports(2);
+        let routes: BTreeMap<u64, String> = [
+            (9999, format!("127.0.0.1:{}", p[0])),
+            (10000, format!("127.0.0.1:{}", p[1])),
+        ]
+        .into();
+        let sid = uniq("grpc");
+        let mk = |me: Party, dir: Option<&Path>| {
+            let o = GrpcOptions {
+                timeout: Duration::from_millis(timeout_ms),
+                routes: routes.clone(),
+                memory_per_message: mem,
+                tls: dir.map(|d| TlsFiles {
+                    ca: d.join("ca.crt"),
+                    cert: d.join("party-{party_id}.crt"),
+                    key: d.join("party-{party_id}.key"),
+                }),
+                ..Default::default()
+            };
+            GrpcFederation::new(&sid, me, &roster(), o).unwrap()
+        };
+        (mk(G, tls.map(|t| t.0)), mk(H, tls.map(|t| t.1)))
+    }
+
+    fn exchange(g: &GrpcFederation, h: &GrpcFederation, mb: usize) {
+        let s = session();
+        let t = table(&s, mb);
+        let want = digest(t.as_ref());
+        std::thread::scope(|sc| {
+            let s2 = &s;
+            let recv = sc.spawn(move || {
+                assert_eq!(SHARE.get_one::<u64>(h, G, "iter.1").unwrap(), 7);
+                let big: Vec<u64> = SHARE.get_one(h, G, "iter.0").unwrap();
+                assert_eq!(big.len(), 300_000);
+                let got = h.get_tables("tbl", "x", &[G], s2).unwrap().remove(0);
+                BACK.remote(h, &1u8, &[G], "done").unwrap();
+                digest(got.as_ref())
+            });
+            let big: Vec<u64> = (0..300_000).collect();
+            SHARE.remote(g, &big, &[H], "iter.0").unwrap();
+            SHARE.remote(g, &7u64, &[H], "iter.1").unwrap();
+            g.remote_table("tbl", "x", t.as_ref(), &[H]).unwrap();
+            assert_eq!(BACK.get_one::<u8>(g, H, "done").unwrap(), 1);
+            assert_eq!(recv.join().unwrap(), want);
+        });
+        g.cleanup().unwrap();
+        h.cleanup().unwrap();
+        assert!(h
+            .inbox
+            .entries
+            .lock()
+            .unwrap()
+            .keys()
+            .all(|k| k.0 != h.session_id));
+    }
+
+    #[test]
+    fn values_and_a_50mb_table_between_threads() {
+        let (g, h) = pair(None, 60_000, 16 << 20);
+        exchange(&g, &h, 50);
+    }
+
+    #[test]
+    fn a_table_sent_before_anyone_reads_spills_and_arrives_whole() {
+        let (g, h) = pair(None, 60_000, 1 << 20);
+        let s = session();
+        let t = table(&s, 20);
+        g.remote_table("early", "", t.as_ref(), &[H]).unwrap();
+        let got = h.get_tables("early", "", &[G], &s).unwrap().remove(0);
+        assert_eq!(digest(got.as_ref()), digest(t.as_ref()));
+        // Both send first, then receive: no deadlock.
+        std::thread::scope(|sc| {
+            let (g, h, t, s) = (&g, &h, &t, &s);
+            let a = sc.spawn(move || {
+                g.remote_table("x", "", t.as_ref(), &[H]).unwrap();
+                g.get_tables("y", "", &[H], s)
+                    .unwrap()
+                    .remove(0)
+                    .count()
+                    .unwrap()
+            });
+            h.remote_table("y", "", t.as_ref(), &[G]).unwrap();
+            let n = h
+                .get_tables("x", "", &[G], s)
+                .unwrap()
+                .remove(0)
+                .count()
+                .unwrap();
+            assert_eq!(a.join().unwrap(), n);
+        });
+    }
+
+    #[test]
+    fn mtls_between_trusted_parties_and_an_untrusted_peer_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let (ca, other) = (d.path().join("ca"), d.path().join("other"));
+        crate::certs::make_ca(&ca).unwrap();
+        crate::certs::make_party(&ca, 9999, &[], &ca).unwrap();
+        crate::certs::make_party(&ca, 10000, &[], &ca).unwrap();
+        let (g, h) = pair(Some((&ca, &ca)), 60_000, 16 << 20);
+        exchange(&g, &h, 2);
+
+        // A host whose certificate comes from another CA: guest refuses it.
+        crate::certs::make_ca(&other).unwrap();
+        crate::certs::make_party(&other, 10000, &[], &other).unwrap();
+        let (g, _) = pair(Some((&ca, &ca)), 1500, 16 << 20);
+        let mut o = g.options.clone();
+        let extra = free_ports(2);
+        o.listen = Some(format!("127.0.0.1:{}", extra[0]));
+        o.tls = Some(TlsFiles {
+            ca: ca.join("ca.crt"),
+            cert: other.join("party-10000.crt"),
+            key: other.join("party-10000.key"),
+        });
+        let intruder = GrpcFederation::new(&g.session_id, H, &roster(), o.clone()).unwrap();
+        let e = BACK
+            .remote(&intruder, &1u8, &[G], "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("guest:9999"), "{e}");
+        let e = BACK.get::<u8>(&g, &[H], "t").unwrap_err().to_string();
+        assert!(e.contains("timed out"), "{e}");
+        // And a client without any certificate.
+        o.listen = Some(format!("127.0.0.1:{}", extra[1]));
+        o.tls = None;
+        let plain = GrpcFederation::new(&g.session_id, H, &roster(), o).unwrap();
+        let e = BACK
+            .remote(&plain, &1u8, &[G], "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("guest:9999"), "{e}");
+    }
+
+    #[test]
+    fn timeout_names_peer_and_variable_and_abort_stops_the_wait() {
+        let (g, h) = pair(None, 1000, 16 << 20);
+        let e = SHARE
+            .get::<u8>(&h, &[G], "nothing")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("timed out")
+                && e.contains("'share'")
+                && e.contains("guest:9999")
+                && e.contains("nothing"),
+            "{e}"
+        );
+        g.abort("boom");
+        let t0 = Instant::now();
+        let e = SHARE.get::<u8>(&h, &[G], "x").unwrap_err().to_string();
+        assert!(
+            e.contains("peer guest:9999 is gone") && e.contains("boom"),
+            "{e}"
+        );
+        assert!(t0.elapsed() < Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn a_duplicate_chunk_is_dropped_and_a_resend_before_get_is_refused() {
+        let (g, h) = pair(None, 10_000, 16 << 20);
+        let value: Vec<u8> = (0..5000u32).map(|i| (i % 253) as u8).collect();
+        let head = Head {
+            kind: Kind::Object,
+            len: value.len() as u64,
+            partitions: 0,
+        };
+        let before = h.duplicates_dropped();
+        g.push(
+            H,
+            "dup",
+            "",
+            head,
+            &mut crate::wire::value_chunks(&value, 1000),
+            &[0, 3],
+        )
+        .unwrap();
+        assert_eq!(h.get_bytes("dup", "", &[G]).unwrap()[0], value);
+        assert_eq!(h.duplicates_dropped() - before, 2);
+        SHARE.remote(&g, &1u8, &[H], "twice").unwrap();
+        let e = SHARE
+            .remote(&g, &1u8, &[H], "twice")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("already sent"), "{e}");
     }
 }

@@ -302,6 +302,7 @@ pub struct RabbitMqFederation {
     vhost_mode: bool,
     conns: Mutex<HashMap<String, Arc<Connection>>>,
     declared: Mutex<BTreeSet<(String, String)>>,
+    sent: Mutex<BTreeSet<(String, String)>>,
     gone: Mutex<HashMap<Party, String>>,
     duplicates: AtomicU64,
 }
@@ -311,6 +312,26 @@ fn amqp_err(what: String) -> impl Fn(lapin::Error) -> FederationError {
         path: what.clone(),
         source: std::io::Error::other(e.to_string()),
     }
+}
+
+/// Messages in queue `q`, or `None` when it does not exist.
+fn queue_messages(conn: &Connection, q: &str) -> Option<u32> {
+    block_on(async {
+        let ch = conn.create_channel().await.ok()?;
+        let r = ch
+            .queue_declare(
+                ShortString::from(q),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .ok()?;
+        let _ = ch.close(200, ShortString::from("ok")).await;
+        Some(r.message_count())
+    })
 }
 
 fn header_u64(h: &FieldTable, k: &str) -> Option<u64> {
@@ -385,6 +406,7 @@ impl RabbitMqFederation {
             vhost_mode,
             conns: Mutex::new(HashMap::new()),
             declared: Mutex::new(BTreeSet::new()),
+            sent: Mutex::new(BTreeSet::new()),
             gone: Mutex::new(HashMap::new()),
             duplicates: AtomicU64::new(0),
         };
@@ -490,18 +512,34 @@ impl RabbitMqFederation {
             "{}://{}:{}/{}",
             self.url.scheme, self.url.host, self.url.port, vhost
         );
+        // A vhost just created through the management API may refuse
+        // connections for a moment: retry for a while.
         let c = block_on(async {
-            tokio::time::timeout(
-                Duration::from_secs(30),
-                Connection::connect(&uri, ConnectionProperties::default()),
-            )
-            .await
-        })
-        .map_err(|_| FederationError::Io {
-            path: shown.clone(),
-            source: std::io::Error::other("timed out connecting to RabbitMQ"),
-        })?
-        .map_err(amqp_err(format!("{shown}: cannot connect to RabbitMQ")))?;
+            let start = Instant::now();
+            loop {
+                let r = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    Connection::connect(&uri, ConnectionProperties::default()),
+                )
+                .await;
+                match r {
+                    Ok(Ok(c)) => return Ok(c),
+                    Ok(Err(e)) if start.elapsed() > Duration::from_secs(15) => {
+                        return Err(amqp_err(format!("{shown}: cannot connect to RabbitMQ"))(e))
+                    }
+                    Err(_) => {
+                        return Err(FederationError::Io {
+                            path: shown.clone(),
+                            source: std::io::Error::other("timed out connecting to RabbitMQ"),
+                        })
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!("{shown}: {e}; retrying");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        })?;
         let c = Arc::new(c);
         conns.insert(vhost.to_string(), c.clone());
         Ok(c)
@@ -525,6 +563,10 @@ impl RabbitMqFederation {
         let vhost = self.vhost(dst);
         let queue = self.queue(self.local, dst, name, tag);
         let conn = self.conn(&vhost)?;
+        self.sent
+            .lock()
+            .unwrap()
+            .insert((vhost.clone(), queue.clone()));
         let what = format!("{vhost}/{queue}");
         let window = self.options.confirm_window.max(1);
         block_on(async {
@@ -948,10 +990,25 @@ impl Federation for RabbitMqFederation {
         }
         if self.vhost_mode {
             if let Some(m) = &self.mgmt {
+                let sent = std::mem::take(&mut *self.sent.lock().unwrap());
                 for &p in &self.peers {
                     let vhost = self.vhost(p);
-                    // The last party out removes the pair's vhost.
-                    if m.queues(&vhost).map(|q| q.is_empty()).unwrap_or(false) {
+                    // The last party out removes the pair's vhost: not while
+                    // the peer is still in the session (its inbound abort
+                    // queue exists) or has not read what this party sent.
+                    let Ok(conn) = self.conn(&vhost) else {
+                        continue;
+                    };
+                    let mut keep =
+                        queue_messages(&conn, &self.abort_queue(self.local, p)).is_some();
+                    for (v, q) in &sent {
+                        if !keep && v == &vhost {
+                            keep = queue_messages(&conn, q).is_some_and(|n| n > 0);
+                        }
+                    }
+                    let _ = block_on(async { conn.close(200, ShortString::from("bye")).await });
+                    self.conns.lock().unwrap().remove(&vhost);
+                    if !keep {
                         m.delete_vhost(&vhost);
                     }
                 }

@@ -174,7 +174,8 @@ impl FederationSettings {
 pub const ENGINES: &[&str] = &["STANDALONE", "RABBITMQ", "GRPC"];
 
 /// Opens party `local`'s end of federation session `session` on `engine`
-/// (`None` or `STANDALONE`: the default; `RABBITMQ`; `GRPC`; any case).
+/// (`None`, `STANDALONE` or `EGGROLL`: the standalone default; `RABBITMQ`;
+/// `GRPC`; any case).
 pub fn open(
     engine: Option<&str>,
     settings: &FederationSettings,
@@ -185,7 +186,8 @@ pub fn open(
 ) -> Result<Arc<dyn Federation>> {
     let name = engine.unwrap_or("STANDALONE").trim().to_ascii_uppercase();
     match name.as_str() {
-        "STANDALONE" | "" => {
+        // EGGROLL deployments run standalone in fedflow, as for computing.
+        "STANDALONE" | "EGGROLL" | "" => {
             let dir = settings.standalone_dir.clone().ok_or_else(|| {
                 FederationError::Usage(
                     "the standalone federation needs its mailbox directory".into(),

@@ -58,12 +58,12 @@ pub fn digest(t: &dyn Table) -> (u64, u64) {
     (n, sum)
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Free ports, distinct (all held until all are known).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let l: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    l.iter().map(|l| l.local_addr().unwrap().port()).collect()
 }
 
 pub fn uniq(prefix: &str) -> String {

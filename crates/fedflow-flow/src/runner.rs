@@ -1,6 +1,6 @@
 //! Runs a job's tasks: component by component in DAG order; within a
 //! component, one task per party, in parallel threads. A failed task tells its
-//! peers through the federation ([`Federation::abort`]), so they stop waiting,
+//! peers through the federation ([`fedflow_federation::Federation::abort`]), so they stop waiting,
 //! and the job ends `failed` with the first cause.
 
 use crate::conf::{err, ComputingEngine, ConfError, JobConf};
@@ -12,8 +12,6 @@ use fedflow_components::{
 };
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_core::Party;
-use fedflow_federation::standalone::{StandaloneFederation, StandaloneFederationOptions};
-use fedflow_federation::Federation;
 use fedflow_storage::StorageContext;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -375,18 +373,14 @@ fn run_task(
             },
         )
         .map_err(|e| e.to_string())?;
-        let federation = Arc::new(
-            StandaloneFederation::new(
-                &options.data_dir.join("federation"),
-                &format!("{job_id}_{cpn}"),
-                party,
-                StandaloneFederationOptions {
-                    timeout,
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| e.to_string())?,
-        );
+        let federation = crate::task::open_federation(
+            &jp,
+            &options.data_dir.join("federation"),
+            &format!("{job_id}_{cpn}"),
+            party,
+            &conf.roster,
+            timeout,
+        )?;
         let outcome = (|| {
             let inputs = inputs?;
             let component =

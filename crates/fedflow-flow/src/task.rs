@@ -16,13 +16,45 @@ use fedflow_components::{
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_computing::Session;
 use fedflow_core::Party;
-use fedflow_federation::standalone::{StandaloneFederation, StandaloneFederationOptions};
-use fedflow_federation::Federation;
+use fedflow_federation::{Federation, Roster};
+pub use fedflow_federation::{FederationSettings, SETTINGS_ENV as FEDERATION_SETTINGS_ENV};
 use fedflow_storage::meta::{TableMeta, TableOrigin, TableSchema};
 use fedflow_storage::StorageContext;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Opens a task's federation (used by the executor and by the local runner):
+/// the engine is the job's `federation_engine` (STANDALONE by default,
+/// RABBITMQ, GRPC); endpoints come from `FEDFLOW_FEDERATION` (the server's
+/// `[federation]` section, exported to its executors), the `FEDFLOW_AMQP_URL`,
+/// `FEDFLOW_GRPC_ROUTES`, … variables and the job's `rabbitmq_run`; the
+/// standalone engine's mailboxes are in `standalone_dir`.
+pub fn open_federation(
+    jp: &crate::conf::JobParameters,
+    standalone_dir: &Path,
+    session: &str,
+    party: Party,
+    roster: &Roster,
+    timeout: Duration,
+) -> Result<Arc<dyn Federation>, String> {
+    let mut settings = FederationSettings::from_env().map_err(|e| e.to_string())?;
+    settings.standalone_dir = Some(standalone_dir.to_path_buf());
+    if let Some(run) = &jp.rabbitmq_run {
+        settings
+            .apply_rabbitmq_run(run)
+            .map_err(|e| format!("job_parameters.rabbitmq_run: {e}"))?;
+    }
+    fedflow_federation::open(
+        jp.federation_engine.as_deref(),
+        &settings,
+        session,
+        party,
+        roster,
+        timeout,
+    )
+    .map_err(|e| e.to_string())
+}
 
 /// Namespace of stored component outputs.
 pub const OUTPUT_NAMESPACE: &str = "output_data";
@@ -204,7 +236,9 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
             if let Some((ns, name)) = outputs.get(pos).or_else(|| outputs.first()) {
                 let mut d = load_dataset(env, computing.as_ref(), ns, name)?;
                 // Consumers such as Evaluation name results by the producing component.
-                d.schema.extra.insert("source_component".into(), up.to_string().into());
+                d.schema
+                    .extra
+                    .insert("source_component".into(), up.to_string().into());
                 sets.push(d);
             }
         }
@@ -238,18 +272,14 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
         }
     }
 
-    let federation = Arc::new(
-        StandaloneFederation::new(
-            &env.federation_dir,
-            &format!("{}_{}_{}", spec.job_id, spec.component, spec.task_version),
-            spec.party,
-            StandaloneFederationOptions {
-                timeout: Duration::from_secs(jp.timeout),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.to_string())?,
-    );
+    let federation = open_federation(
+        &jp,
+        &env.federation_dir,
+        &format!("{}_{}_{}", spec.job_id, spec.component, spec.task_version),
+        spec.party,
+        &conf.roster,
+        Duration::from_secs(jp.timeout),
+    )?;
     let ctx = TaskContext {
         job_id: spec.job_id.clone(),
         component_name: spec.component.clone(),

@@ -10,9 +10,25 @@
 //! secret_key = "…"
 //! [route]                            # other parties' servers
 //! 10000 = "http://127.0.0.1:9381"
+//! [federation]                       # cluster federation (jobs with federation_engine RABBITMQ or GRPC)
+//! amqp_url = "amqp://guest:guest@127.0.0.1:5672"
+//! rabbitmq_mode = "auto"             # vhost per party pair when the management API answers, else queues
+//! grpc_listen = "0.0.0.0:9370"       # this party's federation endpoint; default its own route
+//! tls_ca = "/etc/fedflow/ca.crt"     # with tls_cert/tls_key: mTLS (`fedflow cert`)
+//! tls_cert = "/etc/fedflow/party-{party_id}.crt"
+//! tls_key = "/etc/fedflow/party-{party_id}.key"
+//! [federation.grpc_routes]           # party id → federation endpoint
+//! 9999 = "127.0.0.1:9370"
+//! 10000 = "127.0.0.1:9371"
 //! ```
+//!
+//! The `[federation]` section reaches the task executors through the
+//! environment: [`ServerConfig::apply_env`] merges `FEDFLOW_AMQP_URL`,
+//! `FEDFLOW_GRPC_ROUTES`, … into it and exports the result as
+//! `FEDFLOW_FEDERATION` (JSON), which executors inherit.
 
 use crate::ServerError;
+use fedflow_flow::task::{FederationSettings, FEDERATION_SETTINGS_ENV};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +67,9 @@ pub struct ServerConfig {
     /// The `fedflow` executable that runs tasks; default: this process's own.
     #[serde(default)]
     pub executor: Option<PathBuf>,
+    /// Endpoints of the cluster federation engines (RabbitMQ, gRPC).
+    #[serde(default)]
+    pub federation: FederationSettings,
 }
 
 fn default_listen() -> String {
@@ -79,6 +98,7 @@ impl Default for ServerConfig {
             secret_key: None,
             heartbeat_timeout: default_heartbeat(),
             executor: None,
+            federation: FederationSettings::default(),
         }
     }
 }
@@ -128,10 +148,27 @@ impl ServerConfig {
         if let Ok(v) = std::env::var("FEDFLOW_SECRET_KEY") {
             self.secret_key = Some(v);
         }
+        self.federation
+            .apply_env()
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        self.export_federation();
         Ok(())
     }
 
+    /// Exports the `[federation]` section as `FEDFLOW_FEDERATION` (JSON) so
+    /// that the task executors this server starts inherit it. Call it before
+    /// starting threads (it sets a process environment variable).
+    pub fn export_federation(&self) {
+        if self.federation != FederationSettings::default() {
+            if let Ok(json) = serde_json::to_string(&self.federation) {
+                std::env::set_var(FEDERATION_SETTINGS_ENV, json);
+            }
+        }
+    }
+
     /// Checks the settings.
+    ///
+    /// (The federation section is checked when a job opens it.)
     pub fn validate(&self) -> Result<(), ServerError> {
         for (pid, url) in &self.route {
             pid.parse::<u64>().map_err(|_| {

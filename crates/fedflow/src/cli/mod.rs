@@ -1,6 +1,8 @@
 //! Command-line definitions and dispatch.
 
 pub mod bench;
+pub mod bench_federation;
+pub mod cert;
 pub mod client;
 pub mod data;
 pub mod gen;
@@ -47,7 +49,10 @@ pub enum Command {
     Testsuite(testsuite::TestsuiteArgs),
     /// Benchmarks that print figures.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(bench_federation::BenchAll),
+    /// Certificates for the gRPC federation's mTLS: a CA, party certificates.
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
     /// Run a party's server: FATE Flow's REST API, scheduling, tracking, models.
     Server(server::ServerArgs),
     /// Task executor (started by the server).
@@ -108,7 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Job(c) => job::run(c, &dir, &server),
         Command::Data(c) => data::run_data(c, &dir, &server),
         Command::Table(c) => data::run_table(c, &dir, &server),
-        Command::Bench(c) => bench::run(c, &dir),
+        Command::Bench(c) => bench_federation::run(c, &dir),
+        Command::Cert(c) => cert::run(c),
         Command::Server(a) => server::run_server(a, cli.data_dir.as_deref()),
         Command::Task(c) => server::run_task(c, &dir),
         Command::Model(c) => model::run_model(c, &client::server_url(&server)),
