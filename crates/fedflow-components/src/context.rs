@@ -53,7 +53,8 @@ pub struct Metric {
 
 /// Where a component reports metrics.
 pub trait Tracker: Send + Sync {
-    /// Records a metric.
+    /// Records a metric; points of an already recorded metric with the same
+    /// namespace and name are appended (one loss point per iteration).
     fn log_metric(&self, metric: Metric);
 }
 
@@ -72,7 +73,14 @@ impl MemoryTracker {
 
 impl Tracker for MemoryTracker {
     fn log_metric(&self, metric: Metric) {
-        self.metrics.lock().push(metric);
+        let mut ms = self.metrics.lock();
+        match ms
+            .iter_mut()
+            .find(|m| m.namespace == metric.namespace && m.name == metric.name)
+        {
+            Some(m) => m.points.extend(metric.points),
+            None => ms.push(metric),
+        }
     }
 }
 

@@ -440,7 +440,9 @@ impl JobStore {
         rows.iter().map(task_row).collect()
     }
 
-    /// Records a metric (replacing one of the same name).
+    /// Records a metric; points of a metric already recorded under the same
+    /// namespace and name are appended to (FATE's tracking accumulates them,
+    /// e.g. one loss point per iteration).
     pub fn put_metric(
         &self,
         job_id: &str,
@@ -448,8 +450,14 @@ impl JobStore {
         party: Party,
         m: &MetricRecord,
     ) -> Result<()> {
-        let points =
-            serde_json::to_string(&m.points).map_err(|e| StorageError::Meta(e.to_string()))?;
+        let mut all = self
+            .metrics(job_id, component, party)?
+            .into_iter()
+            .find(|x| x.namespace == m.namespace && x.name == m.name)
+            .map(|x| x.points)
+            .unwrap_or_default();
+        all.extend(m.points.iter().copied());
+        let points = serde_json::to_string(&all).map_err(|e| StorageError::Meta(e.to_string()))?;
         self.db.execute(
             "REPLACE INTO t_metric (f_job_id, f_component_name, f_role, f_party_id, f_namespace, f_name, f_type, f_points, f_meta) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -671,7 +679,16 @@ mod tests {
             points: vec![(0.0, 0.7), (1.0, 0.5)],
         };
         s.put_metric("j1", "c", g, &m).unwrap();
-        assert_eq!(s.metrics("j1", "c", g).unwrap(), vec![m]);
+        assert_eq!(s.metrics("j1", "c", g).unwrap(), vec![m.clone()]);
+        let more = MetricRecord {
+            points: vec![(2.0, 0.4)],
+            ..m.clone()
+        };
+        s.put_metric("j1", "c", g, &more).unwrap();
+        assert_eq!(
+            s.metrics("j1", "c", g).unwrap()[0].points,
+            vec![(0.0, 0.7), (1.0, 0.5), (2.0, 0.4)]
+        );
         s.put_output("j1", "c", g, 0, "output_data", "t0").unwrap();
         assert_eq!(
             s.outputs("j1", "c", g).unwrap(),
