@@ -7,6 +7,9 @@ need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 # GMP for fedflow-crypto's big-integer backend (rug with Debian's system GMP).
 [ -e /usr/include/gmp.h ] || [ -e "/usr/include/$(uname -m)-linux-gnu/gmp.h" ] || need_apt+=(libgmp-dev)
+# RabbitMQ for the rabbitmq federation engine's tests (they start it with
+# `rabbitmq-server -detached` and enable the management plugin when needed).
+command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prereqs: installing ${need_apt[*]}" >&2

@@ -261,6 +261,7 @@ struct Service {
     inbox: Arc<Inbox>,
 }
 
+#[allow(clippy::result_large_err)]
 fn party(role: &str, pid: u64) -> std::result::Result<Party, Status> {
     let role: Role = role
         .parse()

@@ -86,6 +86,9 @@ pub(crate) enum Assembled {
     Streamed(u64),
 }
 
+/// Where a stream's chunks go.
+pub(crate) type Sink<'a> = dyn FnMut(&[u8]) + Send + 'a;
+
 /// Rebuilds a message from its chunks, in order, dropping duplicates.
 pub(crate) struct Assembler<'a> {
     expect: Kind,
@@ -94,7 +97,7 @@ pub(crate) struct Assembler<'a> {
     bytes: Vec<u8>,
     builders: Vec<RowBlockBuilder>,
     streamed: u64,
-    sink: Option<&'a mut (dyn FnMut(&[u8]) + Send)>,
+    sink: Option<&'a mut Sink<'a>>,
     /// Chunks dropped because they had been received already.
     pub duplicates: u64,
 }
@@ -235,31 +238,6 @@ pub(crate) fn fnv64(s: &str) -> u64 {
     h
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn duplicates_are_dropped_and_gaps_refused() {
-        let mut a = Assembler::new(Kind::Object);
-        a.head(Head {
-            kind: Kind::Object,
-            len: 6,
-            partitions: 0,
-        })
-        .unwrap();
-        assert!(a.chunk(0, 0, 0, b"abc").unwrap());
-        assert!(!a.chunk(0, 0, 0, b"abc").unwrap());
-        assert!(a.chunk(2, 0, 0, b"x").is_err());
-        assert!(a.chunk(1, 0, 0, b"def").unwrap());
-        assert_eq!(a.duplicates, 1);
-        let Assembled::Bytes(b) = a.finish(2).unwrap() else {
-            panic!()
-        };
-        assert_eq!(b, b"abcdef");
-    }
-}
-
 /// What the network engines implement; the `Federation` methods follow.
 pub(crate) trait Transport {
     fn chunk_bytes(&self) -> usize;
@@ -362,4 +340,29 @@ pub(crate) fn get_tables(
             },
         )
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_dropped_and_gaps_refused() {
+        let mut a = Assembler::new(Kind::Object);
+        a.head(Head {
+            kind: Kind::Object,
+            len: 6,
+            partitions: 0,
+        })
+        .unwrap();
+        assert!(a.chunk(0, 0, 0, b"abc").unwrap());
+        assert!(!a.chunk(0, 0, 0, b"abc").unwrap());
+        assert!(a.chunk(2, 0, 0, b"x").is_err());
+        assert!(a.chunk(1, 0, 0, b"def").unwrap());
+        assert_eq!(a.duplicates, 1);
+        let Assembled::Bytes(b) = a.finish(2).unwrap() else {
+            panic!()
+        };
+        assert_eq!(b, b"abcdef");
+    }
 }
