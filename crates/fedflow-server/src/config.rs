@@ -207,3 +207,37 @@ impl ServerConfig {
             .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("meta.sqlite").display()))
     }
 }
+
+#[cfg(test)]
+mod federation_section_tests {
+    use super::*;
+
+    #[test]
+    fn the_federation_section_parses_and_reaches_executors_as_json() {
+        let cfg: ServerConfig = toml::from_str(
+            r#"
+listen = "127.0.0.1:9380"
+[federation]
+amqp_url = "amqp://u:p@10.0.0.1:5672"
+rabbitmq_mode = "queue"
+tls_ca = "/etc/fedflow/ca.crt"
+tls_cert = "/etc/fedflow/party-{party_id}.crt"
+tls_key = "/etc/fedflow/party-{party_id}.key"
+[federation.grpc_routes]
+9999 = "127.0.0.1:9370"
+10000 = "127.0.0.1:9371"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.federation.amqp_url.as_deref(),
+            Some("amqp://u:p@10.0.0.1:5672")
+        );
+        assert_eq!(cfg.federation.grpc_routes["10000"], "127.0.0.1:9371");
+        let json = serde_json::to_string(&cfg.federation).unwrap();
+        let back: FederationSettings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cfg.federation);
+        let bad = toml::from_str::<ServerConfig>("[federation]\nampq_url = \"x\"\n");
+        assert!(bad.unwrap_err().to_string().contains("ampq_url"));
+    }
+}
