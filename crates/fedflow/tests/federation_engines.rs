@@ -56,11 +56,15 @@ fn toy_conf(dir: &Path, engine: Option<&str>) -> (String, String) {
     )
 }
 
+fn job_id(engine: &str) -> String {
+    format!("fed_{}_{}", engine.to_lowercase(), std::process::id())
+}
+
 /// Guest and host as separate `fedflow job run --party …` processes.
 fn toy_two_processes(engine: &str, env: &[(&str, String)]) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let (conf, dsl) = toy_conf(dir.path(), Some(engine));
-    let job_id = format!("fed_{}_{}", engine.to_lowercase(), std::process::id());
+    let job_id = job_id(engine);
     let spawn = |party: &str| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_fedflow"));
         c.arg("--data-dir")
