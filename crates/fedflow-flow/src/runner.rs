@@ -121,9 +121,11 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
             ));
         }
     }
+    // FATE ignores parameters of components the DSL does not have (its own
+    // example confs carry some); say so instead of refusing the job.
     for (cpn, path) in conf.parameter_components() {
         if dsl.get(&cpn).is_none() {
-            return Err(err(path, format!("no component '{cpn}' in the DSL")));
+            tracing::warn!("{path}: no component '{cpn}' in the DSL; its parameters are ignored");
         }
     }
     let uses_pipeline = dsl
@@ -565,6 +567,34 @@ mod tests {
             e.starts_with("job_parameters.common.model_id: missing"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn parameters_of_components_not_in_the_dsl_are_ignored_as_fate_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = JobConf::parse(&json!({
+            "dsl_version": 2,
+            "initiator": {"role": "guest", "party_id": 9999},
+            "role": {"guest": [9999], "host": [10000]},
+            "component_parameters": {"common": {
+                "secure_add_example_0": {"partition": 2, "data_num": 100},
+                "evaluation_0": {"eval_type": "regression"}}}
+        }))
+        .unwrap();
+        let dsl = Dsl::parse(
+            &json!({"components": {"secure_add_example_0": {"module": "SecureAddExample"}}}),
+        )
+        .unwrap();
+        let r = run_job(
+            &conf,
+            &dsl,
+            &RunOptions {
+                data_dir: dir.path().into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.status, TaskStatus::Success, "{:?}", r.first_error());
     }
 
     #[test]
