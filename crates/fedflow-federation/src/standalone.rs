@@ -108,6 +108,7 @@ impl StandaloneFederation {
                 Err(e) => return Err(io_err(&pid_file)(e)),
             }
         }
+        let _ = fs::remove_file(parties.join(format!("{}.done", party_dir(local))));
         let failed = parties.join(format!("{}.failed", party_dir(local)));
         let _ = fs::remove_file(failed);
         Ok(StandaloneFederation {
@@ -156,6 +157,12 @@ impl StandaloneFederation {
         if let Ok(reason) = fs::read_to_string(parties.join(format!("{}.failed", party_dir(peer))))
         {
             return Some(format!("its task failed: {}", reason.trim()));
+        }
+        if parties.join(format!("{}.done", party_dir(peer))).exists() {
+            return Some(
+                "it finished its task without sending it (do both sides run the same protocol?)"
+                    .into(),
+            );
         }
         let pid = fs::read_to_string(parties.join(format!("{}.pid", party_dir(peer)))).ok()?;
         let pid = pid.trim();
@@ -374,9 +381,19 @@ impl Federation for StandaloneFederation {
                 .join("parties")
                 .join(format!("{}.pid", party_dir(self.local))),
         );
-        // The last party out removes the session directory.
+        // Peers still waiting on this party learn that it is done.
+        let _ = fs::write(
+            self.root
+                .join("parties")
+                .join(format!("{}.done", party_dir(self.local))),
+            b"",
+        );
+        // The last party out (no process registered any more) removes the session directory.
         let empty = fs::read_dir(self.root.join("parties"))
-            .map(|mut d| d.next().is_none())
+            .map(|d| {
+                !d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".pid"))
+            })
             .unwrap_or(true);
         if empty {
             let _ = fs::remove_dir_all(&self.root);
@@ -460,6 +477,15 @@ mod tests {
             "{e}"
         );
         assert!(t0.elapsed() < Duration::from_millis(300));
+        // A peer that finished without sending: fail at once, not at the timeout.
+        let base2 = tempfile::tempdir().unwrap();
+        let g2 = StandaloneFederation::new(base2.path(), "job_3", G, opts(60_000)).unwrap();
+        let h2 = StandaloneFederation::new(base2.path(), "job_3", H, opts(60_000)).unwrap();
+        g2.cleanup().unwrap();
+        let t0 = Instant::now();
+        let e = SHARE.get::<u8>(&h2, &[G], "never").unwrap_err().to_string();
+        assert!(e.contains("finished its task without sending"), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
         SHARE.remote(&g, &1u8, &[H], "dup").unwrap();
         assert!(SHARE
             .remote(&g, &1u8, &[H], "dup")

@@ -158,7 +158,11 @@ pub(crate) fn run_linear(
     task: Task,
 ) -> Result<ComponentOutput, ComponentError> {
     param.check(&ctx.component_name)?;
-    let predict = ctx.job_type == "predict";
+    // A predict job, or (as FATE allows inside a training job) a component fed
+    // another component's model instead of train data. The arbiter has no data
+    // at all, so the rule must not look at test_data.
+    let predict = ctx.job_type == "predict"
+        || (ctx.inputs.first("train_data").is_none() && !ctx.inputs.models.is_empty());
     match (ctx.local.role, predict) {
         (Role::Guest, false) => guest::train(ctx, param, task),
         (Role::Host, false) => host::train(ctx, param, task),
