@@ -29,7 +29,7 @@
 //! destination. `fedflow cert` makes such a CA and certificates ([`crate::certs`]).
 
 use crate::runtime::{block_on, rt};
-use crate::wire::{self, stream_chunks, Assembled, Assembler, Head, Kind, OutChunk, Transport};
+use crate::wire::{self, Assembled, Assembler, Head, Kind, OutChunk, Transport};
 use crate::{Federation, FederationError, Result, Roster};
 use fedflow_computing::{Session, Table};
 use fedflow_core::{Party, Role};
@@ -795,12 +795,7 @@ impl GrpcFederation {
         dst: Party,
         chunks: &mut (dyn Iterator<Item = Vec<u8>> + Send),
     ) -> Result<()> {
-        let head = Head {
-            kind: Kind::Stream,
-            len: 0,
-            partitions: 0,
-        };
-        self.push(dst, name, tag, head, &mut stream_chunks(chunks), &[])
+        wire::remote_stream(self, name, tag, dst, chunks)
     }
 
     /// Receives a stream from `src`, passing each chunk to `sink`; returns the bytes.
@@ -811,11 +806,7 @@ impl GrpcFederation {
         src: Party,
         sink: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<u64> {
-        let mut asm = Assembler::stream(sink);
-        match self.pull(src, name, tag, &mut asm)? {
-            Assembled::Streamed(n) => Ok(n),
-            _ => unreachable!("a stream assembler yields a stream"),
-        }
+        wire::get_stream(self, name, tag, src, sink)
     }
 }
 

@@ -37,9 +37,7 @@
 //! (so the last party out removes it).
 
 use crate::runtime::block_on;
-use crate::wire::{
-    self, fnv64, stream_chunks, Assembled, Assembler, Head, Kind, OutChunk, Transport,
-};
+use crate::wire::{self, fnv64, Assembled, Assembler, Head, Kind, OutChunk, Transport};
 use crate::{Federation, FederationError, Result, Roster};
 use fedflow_computing::{Session, Table};
 use fedflow_core::Party;
@@ -830,12 +828,7 @@ impl RabbitMqFederation {
         dst: Party,
         chunks: &mut (dyn Iterator<Item = Vec<u8>> + Send),
     ) -> Result<()> {
-        let head = Head {
-            kind: Kind::Stream,
-            len: 0,
-            partitions: 0,
-        };
-        self.send_with(dst, name, tag, head, &mut stream_chunks(chunks), &[])
+        wire::remote_stream(self, name, tag, dst, chunks)
     }
 
     /// Receives a stream from `src`, passing each chunk to `sink`; returns the bytes.
@@ -846,11 +839,7 @@ impl RabbitMqFederation {
         src: Party,
         sink: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<u64> {
-        let mut asm = Assembler::stream(sink);
-        match self.recv_msg(src, name, tag, &mut asm)? {
-            Assembled::Streamed(n) => Ok(n),
-            _ => unreachable!("a stream assembler yields a stream"),
-        }
+        wire::get_stream(self, name, tag, src, sink)
     }
 }
 

@@ -258,6 +258,37 @@ pub(crate) trait Transport {
     ) -> crate::Result<Assembled>;
 }
 
+/// Streams `chunks` to `dst` as one message (benchmarks).
+pub(crate) fn remote_stream(
+    t: &impl Transport,
+    name: &str,
+    tag: &str,
+    dst: fedflow_core::Party,
+    chunks: &mut (dyn Iterator<Item = Vec<u8>> + Send),
+) -> crate::Result<()> {
+    let head = Head {
+        kind: Kind::Stream,
+        len: 0,
+        partitions: 0,
+    };
+    t.send(dst, name, tag, head, &mut stream_chunks(chunks))
+}
+
+/// Receives a stream from `src`, passing each chunk to `sink`; returns the bytes.
+pub(crate) fn get_stream(
+    t: &impl Transport,
+    name: &str,
+    tag: &str,
+    src: fedflow_core::Party,
+    sink: &mut (dyn FnMut(&[u8]) + Send),
+) -> crate::Result<u64> {
+    let mut asm = Assembler::stream(sink);
+    match t.recv(src, name, tag, &mut asm)? {
+        Assembled::Streamed(n) => Ok(n),
+        _ => unreachable!("a stream assembler yields a stream"),
+    }
+}
+
 pub(crate) fn remote_bytes(
     t: &impl Transport,
     name: &str,
