@@ -86,6 +86,13 @@ pub struct GrpcOptions {
     pub spool_dir: Option<PathBuf>,
     /// Bytes of one message kept in memory before it spills (or pushes back).
     pub memory_per_message: usize,
+    /// Receive through the party server's endpoint: the mailbox directory its
+    /// endpoint writes arrivals into ([`serve_mailbox_endpoint`]). This
+    /// process then starts no endpoint of its own.
+    pub mailbox: Option<PathBuf>,
+    /// How long a sender retries (with exponential backoff) a peer endpoint
+    /// that refuses connections before it fails naming the peer and address.
+    pub connect_patience: Duration,
 }
 
 impl Default for GrpcOptions {
@@ -98,6 +105,8 @@ impl Default for GrpcOptions {
             tls: None,
             spool_dir: None,
             memory_per_message: 16 << 20,
+            mailbox: None,
+            connect_patience: Duration::from_secs(30),
         }
     }
 }
@@ -431,9 +440,6 @@ fn endpoint(
             format!("cannot listen for the federation endpoint: {e}"),
         )
     })?;
-    std_listener
-        .set_nonblocking(true)
-        .map_err(|e| io(listen, e))?;
     let inbox = Arc::new(Inbox {
         entries: Mutex::new(HashMap::new()),
         aborted: Mutex::new(HashMap::new()),
@@ -441,6 +447,194 @@ fn endpoint(
         mem_cap,
         duplicates: AtomicU64::new(0),
     });
+    let svc = TransferServer::new(Service {
+        inbox: inbox.clone(),
+    })
+    .max_decoding_message_size(MAX_MESSAGE)
+    .max_encoding_message_size(MAX_MESSAGE);
+    let router = server_builder(tls, listen)?.add_service(svc);
+    spawn_router(router, std_listener, listen)?;
+    tracing::info!("federation endpoint listening on {listen}");
+    eps.insert(listen.to_string(), inbox.clone());
+    Ok(inbox)
+}
+
+/// The endpoint a party server hosts: arrivals go chunk by chunk to files in
+/// the mailbox directory (the standalone engine's format), where the party's
+/// task executors read them; aborts become `.failed` marks there.
+struct MailboxService {
+    dir: PathBuf,
+}
+
+#[allow(clippy::result_large_err)]
+fn fed_status(e: FederationError) -> Status {
+    match e {
+        FederationError::Usage(m) if m.contains("already sent") => Status::already_exists(m),
+        other => Status::internal(other.to_string()),
+    }
+}
+
+#[tonic::async_trait]
+impl Transfer for MailboxService {
+    async fn push(
+        &self,
+        req: Request<Streaming<pb::Packet>>,
+    ) -> std::result::Result<Response<pb::PushReply>, Status> {
+        let mut s = req.into_inner();
+        let first = s
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("an empty push"))?;
+        let h = first
+            .header
+            .clone()
+            .ok_or_else(|| Status::invalid_argument("the first packet has no header"))?;
+        let kind = Kind::parse(&h.kind)
+            .ok_or_else(|| Status::invalid_argument(format!("kind '{}'", h.kind)))?;
+        let partitions = match kind {
+            Kind::Object => None,
+            Kind::Table => Some(h.partitions),
+            Kind::Stream => Some(1),
+        };
+        let (src, dst) = (
+            party(&h.src_role, h.src_pid)?,
+            party(&h.dst_role, h.dst_pid)?,
+        );
+        let dir = self.dir.clone();
+        let (session, name, tag) = (h.session.clone(), h.name.clone(), h.tag.clone());
+        let mut w = tokio::task::spawn_blocking(move || {
+            crate::standalone::MailboxWriter::begin(
+                &dir, &session, src, dst, &name, &tag, partitions,
+            )
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(fed_status)?;
+        let mut next_idx = 0u64;
+        let mut next = Some(first);
+        let mut chunks = 0u64;
+        loop {
+            let p = match next.take() {
+                Some(p) => p,
+                None => match s.message().await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => {
+                        w.discard();
+                        return Err(Status::invalid_argument(
+                            "the stream ended before the last chunk",
+                        ));
+                    }
+                    Err(err) => {
+                        w.discard();
+                        return Err(err);
+                    }
+                },
+            };
+            if !p.data.is_empty() {
+                if p.idx < next_idx {
+                    continue; // a duplicate
+                }
+                if p.idx > next_idx {
+                    w.discard();
+                    return Err(Status::invalid_argument(format!(
+                        "chunk {} arrived, expected {next_idx}",
+                        p.idx
+                    )));
+                }
+                next_idx += 1;
+                chunks += 1;
+                let part = if kind == Kind::Stream { 0 } else { p.part };
+                w = tokio::task::spawn_blocking(move || {
+                    let r = w.chunk(part, p.rows, &p.data);
+                    (w, r)
+                })
+                .await
+                .map_err(|e| Status::internal(e.to_string()))
+                .and_then(|(w, r)| match r {
+                    Ok(()) => Ok(w),
+                    Err(e) => {
+                        w.discard();
+                        Err(fed_status(e))
+                    }
+                })?;
+            }
+            if p.last {
+                if p.total != next_idx {
+                    w.discard();
+                    return Err(Status::invalid_argument(format!(
+                        "{} chunks sent, {next_idx} received",
+                        p.total
+                    )));
+                }
+                tokio::task::spawn_blocking(move || w.publish())
+                    .await
+                    .map_err(|e| Status::internal(e.to_string()))?
+                    .map_err(fed_status)?;
+                return Ok(Response::new(pb::PushReply { chunks }));
+            }
+        }
+    }
+
+    async fn abort(
+        &self,
+        req: Request<pb::AbortRequest>,
+    ) -> std::result::Result<Response<pb::PushReply>, Status> {
+        let r = req.into_inner();
+        let src = party(&r.src_role, r.src_pid)?;
+        crate::standalone::mark_failed(&self.dir, &r.session, src, &r.reason)
+            .map_err(fed_status)?;
+        Ok(Response::new(pb::PushReply { chunks: 0 }))
+    }
+}
+
+/// Starts a party server's federation endpoint at `listen` (FATE's rollsite
+/// role): every party of this server receives through it, whatever task
+/// executor process runs its task. Arrivals are written chunk by chunk into
+/// `mailbox` (the standalone engine's layout), so memory stays bounded and
+/// messages that come before their receiver starts wait on disk. With `tls`
+/// (`{party_id}` replaced by `party_id`) it serves TLS and requires client
+/// certificates signed by the CA. Returns the bound address.
+pub fn serve_mailbox_endpoint(
+    listen: &str,
+    tls: Option<&TlsFiles>,
+    party_id: u64,
+    mailbox: &Path,
+) -> Result<std::net::SocketAddr> {
+    let tls = tls.map(|t| load_tls(t, party_id)).transpose()?;
+    let std_listener = std::net::TcpListener::bind(listen).map_err(|e| {
+        io(
+            listen,
+            format!("cannot listen for the federation endpoint: {e}"),
+        )
+    })?;
+    let addr = std_listener.local_addr().map_err(|e| io(listen, e))?;
+    std::fs::create_dir_all(mailbox).map_err(|e| io(&mailbox.display().to_string(), e))?;
+    let svc = TransferServer::new(MailboxService {
+        dir: mailbox.to_path_buf(),
+    })
+    .max_decoding_message_size(MAX_MESSAGE)
+    .max_encoding_message_size(MAX_MESSAGE);
+    let router = server_builder(tls.as_ref(), listen)?.add_service(svc);
+    spawn_router(router, std_listener, listen)?;
+    tracing::info!(
+        "federation endpoint (party server) listening on {addr}{}, mailbox {}",
+        if tls.is_some() { " with mTLS" } else { "" },
+        mailbox.display()
+    );
+    Ok(addr)
+}
+
+fn load_tls(t: &TlsFiles, party_id: u64) -> Result<LoadedTls> {
+    let (_, ca) = read_pem(&t.ca, party_id)?;
+    let (_, cert) = read_pem(&t.cert, party_id)?;
+    let (_, key) = read_pem(&t.key, party_id)?;
+    Ok(LoadedTls {
+        ca: Certificate::from_pem(ca),
+        identity: Identity::from_pem(cert, key),
+    })
+}
+
+fn server_builder(tls: Option<&LoadedTls>, listen: &str) -> Result<Server> {
     let mut builder = Server::builder()
         .initial_stream_window_size(Some(4 << 20))
         .initial_connection_window_size(Some(8 << 20));
@@ -453,26 +647,29 @@ fn endpoint(
             )
             .map_err(|e| io(listen, format!("TLS: {e}")))?;
     }
-    let svc = TransferServer::new(Service {
-        inbox: inbox.clone(),
-    })
-    .max_decoding_message_size(MAX_MESSAGE)
-    .max_encoding_message_size(MAX_MESSAGE);
+    Ok(builder)
+}
+
+fn spawn_router(
+    router: tonic::transport::server::Router,
+    std_listener: std::net::TcpListener,
+    listen: &str,
+) -> Result<()> {
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| io(listen, e))?;
     let listener = {
         let _g = rt().enter();
         tokio::net::TcpListener::from_std(std_listener).map_err(|e| io(listen, e))?
     };
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let router = builder.add_service(svc);
     let addr = listen.to_string();
     rt().spawn(async move {
         if let Err(e) = router.serve_with_incoming(incoming).await {
             tracing::error!("federation endpoint {addr} stopped: {e}");
         }
     });
-    tracing::info!("federation endpoint listening on {listen}");
-    eps.insert(listen.to_string(), inbox.clone());
-    Ok(inbox)
+    Ok(())
 }
 
 /// One party's end of a gRPC federation session.
@@ -482,6 +679,8 @@ pub struct GrpcFederation {
     peers: Vec<Party>,
     options: GrpcOptions,
     inbox: Arc<Inbox>,
+    /// Receiving through the party server's endpoint (its mailbox directory).
+    mailbox: Option<crate::standalone::StandaloneFederation>,
     tls: Option<LoadedTls>,
     channels: Mutex<HashMap<String, Channel>>,
 }
@@ -495,39 +694,55 @@ impl GrpcFederation {
         roster: &Roster,
         options: GrpcOptions,
     ) -> Result<Self> {
-        let listen = options
-            .listen
-            .clone()
-            .or_else(|| options.routes.get(&local.party_id).cloned())
-            .ok_or_else(|| {
-                FederationError::Usage(format!(
-                    "grpc federation: no listen address and no route for party {} (set grpc_listen or grpc_routes, \
-                     FEDFLOW_GRPC_ROUTES=9999=127.0.0.1:50051,…)",
-                    local.party_id
-                ))
-            })?;
-        let tls = match &options.tls {
-            None => None,
-            Some(t) => {
-                let (_, ca) = read_pem(&t.ca, local.party_id)?;
-                let (_, cert) = read_pem(&t.cert, local.party_id)?;
-                let (_, key) = read_pem(&t.key, local.party_id)?;
-                Some(LoadedTls {
-                    ca: Certificate::from_pem(ca),
-                    identity: Identity::from_pem(cert, key),
-                })
-            }
-        };
+        let tls = options
+            .tls
+            .as_ref()
+            .map(|t| load_tls(t, local.party_id))
+            .transpose()?;
         let spool = options
             .spool_dir
             .clone()
             .unwrap_or_else(|| std::env::temp_dir().join("fedflow-grpc-spool"));
-        let inbox = endpoint(
-            &listen,
-            tls.as_ref(),
-            spool,
-            options.memory_per_message.max(1),
-        )?;
+        let (inbox, mailbox) = match &options.mailbox {
+            Some(dir) => (
+                Arc::new(Inbox {
+                    entries: Mutex::new(HashMap::new()),
+                    aborted: Mutex::new(HashMap::new()),
+                    spool,
+                    mem_cap: 1,
+                    duplicates: AtomicU64::new(0),
+                }),
+                Some(crate::standalone::StandaloneFederation::new(
+                    dir,
+                    session_id,
+                    local,
+                    crate::standalone::StandaloneFederationOptions {
+                        timeout: options.timeout,
+                        chunk_bytes: options.chunk_bytes,
+                    },
+                )?),
+            ),
+            None => {
+                let listen = options
+                    .listen
+                    .clone()
+                    .or_else(|| options.routes.get(&local.party_id).cloned())
+                    .ok_or_else(|| {
+                        FederationError::Usage(format!(
+                            "grpc federation: no listen address and no route for party {} (set grpc_listen or grpc_routes, \
+                             FEDFLOW_GRPC_ROUTES=9999=127.0.0.1:50051,…)",
+                            local.party_id
+                        ))
+                    })?;
+                let inbox = endpoint(
+                    &listen,
+                    tls.as_ref(),
+                    spool,
+                    options.memory_per_message.max(1),
+                )?;
+                (inbox, None)
+            }
+        };
         let mut peers: Vec<Party> = roster.all().into_iter().filter(|p| *p != local).collect();
         peers.dedup();
         Ok(GrpcFederation {
@@ -536,6 +751,7 @@ impl GrpcFederation {
             peers,
             options,
             inbox,
+            mailbox,
             tls,
             channels: Mutex::new(HashMap::new()),
         })
@@ -584,20 +800,33 @@ impl GrpcFederation {
         }
         let start = Instant::now();
         let ch = block_on(async {
+            let mut delay = Duration::from_millis(100);
+            let mut attempts = 0u32;
             loop {
+                attempts += 1;
                 match ep.connect().await {
                     Ok(c) => return Ok(c),
                     Err(e) => {
-                        let text = format!("{e:?}");
-                        let refused = text.contains("ConnectionRefused")
-                            || text.contains("Connection refused");
-                        if !refused || start.elapsed() > patience {
+                        let text = format!("{e}{}", chain(&e));
+                        let dbg = format!("{e:?}");
+                        let refused = dbg.contains("ConnectionRefused")
+                            || dbg.contains("Connection refused");
+                        if !refused || start.elapsed() + delay > patience {
                             return Err(io(
                                 &addr,
-                                format!("cannot reach the federation endpoint of {p}: {text}"),
+                                format!(
+                                    "cannot reach the federation endpoint of {p} (party {}) at {addr} \
+                                     after {attempts} attempt(s) in {:.1} s: {text}",
+                                    p.party_id,
+                                    start.elapsed().as_secs_f64()
+                                ),
                             ));
                         }
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        tracing::warn!(
+                            "federation endpoint of {p} at {addr} refused the connection; retrying in {delay:?}"
+                        );
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(2));
                     }
                 }
             }
@@ -631,7 +860,7 @@ impl GrpcFederation {
         chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
         repeat: &[u64],
     ) -> Result<()> {
-        let ch = self.channel(dst, self.options.timeout)?;
+        let ch = self.channel(dst, self.options.connect_patience)?;
         let addr = self.route(dst)?;
         let header = self.header(dst, name, tag, head);
         let r = block_on(async {
@@ -806,6 +1035,9 @@ impl GrpcFederation {
         src: Party,
         sink: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<u64> {
+        if let Some(m) = &self.mailbox {
+            return m.get_stream(name, tag, src, sink);
+        }
         wire::get_stream(self, name, tag, src, sink)
     }
 }
@@ -853,6 +1085,9 @@ impl Federation for GrpcFederation {
     }
 
     fn get_bytes(&self, name: &str, tag: &str, src: &[Party]) -> Result<Vec<Vec<u8>>> {
+        if let Some(m) = &self.mailbox {
+            return m.get_bytes(name, tag, src);
+        }
         wire::get_bytes(self, name, tag, src)
     }
 
@@ -867,10 +1102,16 @@ impl Federation for GrpcFederation {
         src: &[Party],
         session: &dyn Session,
     ) -> Result<Vec<Arc<dyn Table>>> {
+        if let Some(m) = &self.mailbox {
+            return m.get_tables(name, tag, src, session);
+        }
         wire::get_tables(self, name, tag, src, session)
     }
 
     fn abort(&self, reason: &str) {
+        if let Some(m) = &self.mailbox {
+            m.abort(reason);
+        }
         for &p in &self.peers {
             let Ok(ch) = self.channel(p, Duration::from_secs(2)) else {
                 continue;
@@ -892,6 +1133,9 @@ impl Federation for GrpcFederation {
     }
 
     fn cleanup(&self) -> Result<()> {
+        if let Some(m) = &self.mailbox {
+            m.cleanup()?;
+        }
         let keys: Vec<Key> = self
             .inbox
             .entries

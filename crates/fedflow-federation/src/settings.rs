@@ -14,6 +14,8 @@
 //! | gRPC routes | `FEDFLOW_GRPC_ROUTES` (`9999=127.0.0.1:50051,10000=…`) | `[federation.grpc_routes]` | |
 //! | CA / cert / key (PEM; `{party_id}` is replaced) | `FEDFLOW_TLS_CA`, `FEDFLOW_TLS_CERT`, `FEDFLOW_TLS_KEY` | `tls_ca`, `tls_cert`, `tls_key` | |
 //! | chunk size | `FEDFLOW_FEDERATION_CHUNK_BYTES` | `chunk_bytes` | `max_message_size` |
+//! | gRPC: retry a refusing peer for (s) | | `connect_timeout` | |
+//! | gRPC: receive through the server's endpoint | | `grpc_mailbox` (set by the server) | |
 
 use crate::grpc::{GrpcFederation, GrpcOptions, TlsFiles};
 use crate::rabbitmq::{RabbitMode, RabbitMqFederation, RabbitMqOptions};
@@ -56,6 +58,13 @@ pub struct FederationSettings {
     pub chunk_bytes: Option<usize>,
     /// gRPC: where arrivals nobody is reading yet spill (default: the temp dir).
     pub spool_dir: Option<PathBuf>,
+    /// gRPC: receive through the party server's endpoint, which writes
+    /// arrivals into this mailbox directory (set by `fedflow server` for its
+    /// task executors when it hosts the endpoint); the executor then binds no port.
+    pub grpc_mailbox: Option<PathBuf>,
+    /// gRPC: seconds a sender retries a peer endpoint that refuses
+    /// connections (exponential backoff) before failing (default 30).
+    pub connect_timeout: Option<u64>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -263,6 +272,8 @@ pub fn open(
                 routes,
                 tls,
                 spool_dir: settings.spool_dir.clone(),
+                mailbox: settings.grpc_mailbox.clone(),
+                connect_patience: Duration::from_secs(settings.connect_timeout.unwrap_or(30)),
                 ..Default::default()
             };
             Ok(Arc::new(GrpcFederation::new(session, local, roster, o)?))

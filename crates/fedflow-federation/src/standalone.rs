@@ -222,6 +222,37 @@ impl StandaloneFederation {
         })
     }
 
+    /// Receives a raw byte stream (written by a server endpoint as a
+    /// one-partition message), passing each chunk file to `sink`; the bytes.
+    pub fn get_stream(
+        &self,
+        name: &str,
+        tag: &str,
+        src: Party,
+        sink: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<u64> {
+        let dir = self.wait(src, name, tag)?;
+        let Meta::Table { partitions } = self.read_meta(&dir, src, name, tag)? else {
+            return Err(FederationError::Malformed {
+                peer: src,
+                name: name.into(),
+                tag: tag.into(),
+                reason: "expected a stream, got a value".into(),
+            });
+        };
+        let mut total = 0u64;
+        for (i, counts) in partitions.iter().enumerate() {
+            for j in 0..counts.len() {
+                let p = dir.join(format!("p{i:05}-c{j:06}.bin"));
+                let bytes = fs::read(&p).map_err(io_err(&p))?;
+                total += bytes.len() as u64;
+                sink(&bytes);
+            }
+        }
+        self.consume(&dir);
+        Ok(total)
+    }
+
     fn consume(&self, dir: &Path) {
         let gone = self
             .root
@@ -229,6 +260,147 @@ impl StandaloneFederation {
             .join(format!("consumed-{:016x}", rand::random::<u64>()));
         if fs::rename(dir, &gone).is_ok() {
             let _ = fs::remove_dir_all(gone);
+        }
+    }
+}
+
+/// Writes one message that arrived over the network into a mailbox
+/// directory, chunk by chunk, in the standalone engine's format: what a
+/// party server's gRPC endpoint does so that its task executors receive with
+/// [`StandaloneFederation`] (memory stays bounded: each chunk goes to its own
+/// file as it arrives). The message appears to readers only at
+/// [`MailboxWriter::publish`] (a rename).
+pub struct MailboxWriter {
+    session_root: PathBuf,
+    tmp: PathBuf,
+    target: PathBuf,
+    dst: Party,
+    name: String,
+    tag: String,
+    /// `None` for a value, else the row counts of each partition's chunks.
+    table: Option<Vec<Vec<usize>>>,
+    obj_chunks: usize,
+    len: usize,
+}
+
+impl MailboxWriter {
+    /// Starts a message from `src` to `dst` in session `session` under `base`;
+    /// `partitions` is `Some(n)` for a table of `n` partitions, `None` for a value.
+    #[allow(clippy::too_many_arguments)]
+    pub fn begin(
+        base: &Path,
+        session: &str,
+        src: Party,
+        dst: Party,
+        name: &str,
+        tag: &str,
+        partitions: Option<u32>,
+    ) -> Result<Self> {
+        let session_root = base.join(esc(session));
+        let target = session_root
+            .join("msg")
+            .join(party_dir(src))
+            .join(party_dir(dst))
+            .join(esc(name))
+            .join(esc(tag));
+        if target.exists() {
+            return Err(FederationError::Usage(format!(
+                "'{name}' (tag '{tag}') was already sent to {dst} and not yet received"
+            )));
+        }
+        let tmp = session_root.join("tmp").join(format!(
+            "net-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+        Ok(MailboxWriter {
+            session_root,
+            tmp,
+            target,
+            dst,
+            name: name.into(),
+            tag: tag.into(),
+            table: partitions.map(|n| vec![Vec::new(); n as usize]),
+            obj_chunks: 0,
+            len: 0,
+        })
+    }
+
+    /// Appends one chunk (`part` and `rows` for tables).
+    pub fn chunk(&mut self, part: u32, rows: u64, data: &[u8]) -> Result<()> {
+        let p = match &mut self.table {
+            None => {
+                let p = self.tmp.join(format!("obj-{:06}.bin", self.obj_chunks));
+                self.obj_chunks += 1;
+                p
+            }
+            Some(parts) => {
+                let n = parts.len();
+                let counts = parts.get_mut(part as usize).ok_or_else(|| {
+                    FederationError::Usage(format!("a chunk for partition {part} of {n}"))
+                })?;
+                let p = self
+                    .tmp
+                    .join(format!("p{part:05}-c{:06}.bin", counts.len()));
+                counts.push(rows as usize);
+                p
+            }
+        };
+        self.len += data.len();
+        fs::write(&p, data).map_err(io_err(&p))
+    }
+
+    /// Makes the message visible to the receiver.
+    pub fn publish(self) -> Result<()> {
+        let meta = match &self.table {
+            None => Meta::Object {
+                len: self.len,
+                chunks: self.obj_chunks,
+            },
+            Some(parts) => Meta::Table {
+                partitions: parts.clone(),
+            },
+        };
+        let bytes = serde_json::to_vec(&meta).map_err(|e| FederationError::Usage(e.to_string()))?;
+        let p = self.tmp.join("meta.json");
+        fs::write(&p, bytes).map_err(io_err(&p))?;
+        if self.target.exists() {
+            let _ = fs::remove_dir_all(&self.tmp);
+            return Err(FederationError::Usage(format!(
+                "'{}' (tag '{}') was already sent to {} and not yet received",
+                self.name, self.tag, self.dst
+            )));
+        }
+        let parent = self.target.parent().unwrap_or(&self.session_root);
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        fs::rename(&self.tmp, &self.target).map_err(io_err(&self.target))
+    }
+
+    /// Drops a message that will not be completed.
+    pub fn discard(self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// Records in the mailbox directory `base` that `party`'s task of `session`
+/// failed, so that local receivers waiting for it stop (what a party server
+/// does when a remote peer reports an abort).
+pub fn mark_failed(base: &Path, session: &str, party: Party, reason: &str) -> Result<()> {
+    let dir = base.join(esc(session)).join("parties");
+    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let p = dir.join(format!("{}.failed", party_dir(party)));
+    fs::write(&p, reason).map_err(io_err(&p))
+}
+
+/// Removes every mailbox session of a job (`{job_id}_…`) under `base`.
+pub fn remove_job_sessions(base: &Path, job_id: &str) {
+    let prefix = format!("{}_", esc(job_id));
+    if let Ok(rd) = fs::read_dir(base) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_dir_all(e.path());
+            }
         }
     }
 }

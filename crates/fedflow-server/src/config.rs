@@ -188,6 +188,30 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The address of the gRPC federation endpoint this server hosts for its
+    /// parties (FATE's rollsite role): `[federation] grpc_listen`, else the
+    /// `grpc_routes` entry of its first party. `None` in standalone mode (no
+    /// `party_ids`) without `grpc_listen`, or without either setting.
+    pub fn grpc_endpoint(&self) -> Option<String> {
+        if let Some(l) = &self.federation.grpc_listen {
+            return Some(l.clone());
+        }
+        let me = self.party_ids.first()?;
+        self.federation.grpc_routes.get(&me.to_string()).cloned()
+    }
+
+    /// The federation settings the task executors get (`FEDFLOW_FEDERATION`):
+    /// the `[federation]` section, and when this server hosts the gRPC
+    /// endpoint, executors receive through its mailbox instead of listening.
+    pub fn executor_federation(&self) -> FederationSettings {
+        let mut f = self.federation.clone();
+        if self.grpc_endpoint().is_some() {
+            f.grpc_listen = None;
+            f.grpc_mailbox = Some(self.federation_dir());
+        }
+        f
+    }
+
     /// True when this server runs the given party's tasks.
     pub fn hosts(&self, party_id: u64) -> bool {
         self.party_ids.is_empty() || self.party_ids.contains(&party_id)

@@ -32,6 +32,7 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         .map_err(|e| ServerError::Config(e.to_string()))?;
     let app = Arc::new(App::open(config)?);
     app.recover();
+    app.start_federation_endpoint()?;
     tracing::info!(
         "fedflow server listening on http://{addr} (data dir {})",
         app.config.data_dir.display()

@@ -146,7 +146,12 @@ impl App {
             ])
             .arg("--federation-dir")
             .arg(self.config.federation_dir())
+            .arg("--watch-parent")
             .env("NO_COLOR", "1")
+            .env(
+                fedflow_flow::task::FEDERATION_SETTINGS_ENV,
+                serde_json::to_string(&self.config.executor_federation()).unwrap_or_default(),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err_log)
@@ -260,6 +265,14 @@ impl App {
     ) -> Result<(), String> {
         self.store
             .set_job_status(job_id, Some(party), st, error)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if status::is_terminal(st) && !self.config.party_ids.is_empty() {
+            // Messages for the job's tasks that nobody will read any more.
+            fedflow_federation::standalone::remove_job_sessions(
+                &self.config.federation_dir(),
+                job_id,
+            );
+        }
+        Ok(())
     }
 }

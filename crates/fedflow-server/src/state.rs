@@ -108,6 +108,39 @@ impl App {
         }
     }
 
+    /// Starts the gRPC federation endpoint this server hosts for its parties,
+    /// if it is configured ([`ServerConfig::grpc_endpoint`]); with
+    /// `tls_ca`/`tls_cert`/`tls_key` it requires mTLS.
+    pub fn start_federation_endpoint(&self) -> Result<(), ServerError> {
+        let Some(listen) = self.config.grpc_endpoint() else {
+            return Ok(());
+        };
+        let f = &self.config.federation;
+        let tls = match (&f.tls_ca, &f.tls_cert, &f.tls_key) {
+            (None, None, None) => None,
+            (Some(ca), Some(cert), Some(key)) => Some(fedflow_federation::grpc::TlsFiles {
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => {
+                return Err(ServerError::Config(
+                    "federation: tls_ca, tls_cert and tls_key go together".into(),
+                ))
+            }
+        };
+        let pid = self.config.party_ids.first().copied().unwrap_or(0);
+        let addr = fedflow_federation::grpc::serve_mailbox_endpoint(
+            &listen,
+            tls.as_ref(),
+            pid,
+            &self.config.federation_dir(),
+        )
+        .map_err(|e| ServerError::Config(format!("federation.grpc_listen: {e}")))?;
+        println!("fedflow federation endpoint (grpc) listening on {addr}");
+        Ok(())
+    }
+
     /// Where a task's log goes (FATE's layout: `logs/{job}/{role}/{party}/{component}/INFO.log`).
     pub fn task_log_dir(
         &self,

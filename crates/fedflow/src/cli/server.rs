@@ -50,6 +50,24 @@ pub fn run_server(a: ServerArgs, data_dir: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// Exits this process (code 1) once its parent process is gone: an executor
+/// whose server was killed stops instead of waiting for peers forever; the
+/// restarted server records its task as failed.
+fn watch_parent_process() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            if std::os::unix::process::parent_id() != parent {
+                tracing::error!("the server (pid {parent}) that started this task is gone; exiting");
+                eprintln!("error: the server (pid {parent}) that started this task is gone; exiting");
+                std::process::exit(1);
+            }
+        });
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum TaskCommand {
     /// Execute one task of a job recorded in the meta store (what the server runs).
@@ -70,6 +88,10 @@ pub enum TaskCommand {
         /// Standalone federation mailbox directory (default: DATA_DIR/federation).
         #[arg(long)]
         federation_dir: Option<PathBuf>,
+        /// Exit when the process that started this one (the server) is gone,
+        /// so that no executor outlives a killed server.
+        #[arg(long, hide = true)]
+        watch_parent: bool,
     },
 }
 
@@ -82,7 +104,11 @@ pub fn run_task(cmd: TaskCommand, dir: &Path) -> Result<()> {
         task_version,
         meta_url,
         federation_dir,
+        watch_parent,
     } = cmd;
+    if watch_parent {
+        watch_parent_process();
+    }
     let url = meta_url.unwrap_or_else(|| format!("sqlite:{}", dir.join("meta.sqlite").display()));
     let db = fedflow_storage::open_db(&url)?;
     let env = TaskEnv {
