@@ -17,10 +17,21 @@
 //! tls_ca = "/etc/fedflow/ca.crt"     # with tls_cert/tls_key: mTLS (`fedflow cert`)
 //! tls_cert = "/etc/fedflow/party-{party_id}.crt"
 //! tls_key = "/etc/fedflow/party-{party_id}.key"
+//! connect_timeout = 30               # s a sender retries a peer endpoint that refuses connections
 //! [federation.grpc_routes]           # party id → federation endpoint
 //! 9999 = "127.0.0.1:9370"
 //! 10000 = "127.0.0.1:9371"
+//! [tls]                              # control plane over HTTPS with mTLS (routes written https://)
+//! listen = "127.0.0.1:9443"          # other servers call this; /v1/party/* is refused on `listen`
+//! ca = "/etc/fedflow/ca.crt"
+//! cert = "/etc/fedflow/party-{party_id}.crt"
+//! key = "/etc/fedflow/party-{party_id}.key"
 //! ```
+//!
+//! A server with `party_ids` and a gRPC route for its first party (or
+//! `grpc_listen`) hosts that party's federation endpoint itself (FATE's
+//! rollsite role): its executors send to the peers' servers and receive
+//! through it.
 //!
 //! The `[federation]` section reaches the task executors through the
 //! environment: [`ServerConfig::apply_env`] merges `FEDFLOW_AMQP_URL`,
@@ -70,6 +81,9 @@ pub struct ServerConfig {
     /// Endpoints of the cluster federation engines (RabbitMQ, gRPC).
     #[serde(default)]
     pub federation: FederationSettings,
+    /// The control plane between servers over HTTPS with mTLS ([`crate::tls`]).
+    #[serde(default)]
+    pub tls: Option<crate::tls::ControlTls>,
 }
 
 fn default_listen() -> String {
@@ -99,6 +113,7 @@ impl Default for ServerConfig {
             heartbeat_timeout: default_heartbeat(),
             executor: None,
             federation: FederationSettings::default(),
+            tls: None,
         }
     }
 }
@@ -177,6 +192,11 @@ impl ServerConfig {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ServerError::Config(format!(
                     "route.{pid}: '{url}' is not an http(s) URL"
+                )));
+            }
+            if url.starts_with("https://") && self.tls.is_none() {
+                return Err(ServerError::Config(format!(
+                    "route.{pid}: '{url}' is https: add a [tls] section (ca, cert, key) for the client certificate"
                 )));
             }
         }

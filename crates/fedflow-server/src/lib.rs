@@ -16,6 +16,7 @@ pub mod config;
 pub mod party;
 pub mod scheduler;
 mod state;
+pub mod tls;
 
 pub use config::ServerConfig;
 pub use state::App;
@@ -39,6 +40,27 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     );
     println!("fedflow server listening on http://{addr}");
     let router = api::router(app.clone());
+    if let Some(tls) = app.config.tls.clone() {
+        let pid = app.config.party_ids.first().copied().unwrap_or(0);
+        let cfg = tls.server_config(pid)?;
+        if let Some(l) = &tls.listen {
+            let tl = tls::TlsListener::bind(l, cfg).await?;
+            let taddr = axum::serve::Listener::local_addr(&tl)
+                .map_err(|e| ServerError::Config(e.to_string()))?;
+            println!("fedflow control plane (https, mTLS) listening on https://{taddr}");
+            let r = router.clone();
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(tl, r).await {
+                    tracing::error!("control plane listener stopped: {e}");
+                }
+            });
+        }
+    }
+    let router = if app.config.tls.is_some() {
+        router.layer(axum::middleware::from_fn(plain_refuses_party_routes))
+    } else {
+        router
+    };
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let ctrl_c = tokio::signal::ctrl_c();
@@ -55,6 +77,25 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
         })
         .await
         .map_err(|e| ServerError::Config(e.to_string()))
+}
+
+/// With `[tls]`, the party-to-party routes are only served over mTLS.
+async fn plain_refuses_party_routes(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.uri().path().starts_with("/v1/party/") {
+        use axum::response::IntoResponse;
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "retcode": 403,
+                "retmsg": "party-to-party calls are accepted only over HTTPS with a client certificate (tls.listen)"
+            })),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// A server failure at start-up.

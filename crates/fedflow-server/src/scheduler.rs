@@ -72,11 +72,18 @@ pub struct Http {
 impl Http {
     /// A client for the server at `base` (`http://host:port`).
     pub fn new(base: &str) -> Self {
+        Self::build(base, None)
+    }
+
+    /// A client for `https://…` presenting a certificate ([`crate::tls`]).
+    pub fn build(base: &str, tls: Option<Arc<crate::tls::Connector>>) -> Self {
+        let mut b = ureq::AgentBuilder::new().timeout(Duration::from_secs(30));
+        if let Some(t) = tls {
+            b = b.tls_connector(t);
+        }
         Http {
             base: base.trim_end_matches('/').to_string(),
-            agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(30))
-                .build(),
+            agent: b.build(),
         }
     }
 
@@ -172,6 +179,16 @@ pub fn client(app: &Arc<App>, party_id: u64) -> Result<Box<dyn PartyClient>, Str
         return Ok(Box::new(Local(app.clone())));
     }
     match app.config.route.get(&party_id.to_string()) {
+        Some(url) if url.starts_with("https://") => {
+            let tls = app.config.tls.as_ref().ok_or_else(|| {
+                format!("route to party {party_id} is https but the server config has no [tls] section")
+            })?;
+            let me = app.config.party_ids.first().copied().unwrap_or(0);
+            let c = tls
+                .connector(me, party_id)
+                .map_err(|e| format!("route to party {party_id}: {e}"))?;
+            Ok(Box::new(Http::build(url, Some(c))))
+        }
         Some(url) => Ok(Box::new(Http::new(url))),
         None => Err(format!(
             "no route to party {party_id}: add it under [route] in the server config"
