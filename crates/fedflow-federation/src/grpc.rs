@@ -809,8 +809,8 @@ impl GrpcFederation {
                     Err(e) => {
                         let text = format!("{e}{}", chain(&e));
                         let dbg = format!("{e:?}");
-                        let refused = dbg.contains("ConnectionRefused")
-                            || dbg.contains("Connection refused");
+                        let refused =
+                            dbg.contains("ConnectionRefused") || dbg.contains("Connection refused");
                         if !refused || start.elapsed() + delay > patience {
                             return Err(io(
                                 &addr,

@@ -511,33 +511,40 @@ impl RabbitMqFederation {
             self.url.scheme, self.url.host, self.url.port, vhost
         );
         // A vhost just created through the management API may refuse
-        // connections for a moment: retry for a while.
-        let c = block_on(async {
-            let start = Instant::now();
-            loop {
-                let r = tokio::time::timeout(
+        // connections for a moment: retry for a while. A peer that left the
+        // session before this party joined may have removed the pair's vhost
+        // (the last party out does): create it again.
+        let start = Instant::now();
+        let c = loop {
+            let r = block_on(async {
+                tokio::time::timeout(
                     Duration::from_secs(30),
                     Connection::connect(&uri, ConnectionProperties::default()),
                 )
-                .await;
-                match r {
-                    Ok(Ok(c)) => return Ok(c),
-                    Ok(Err(e)) if start.elapsed() > Duration::from_secs(15) => {
-                        return Err(amqp_err(format!("{shown}: cannot connect to RabbitMQ"))(e))
+                .await
+            });
+            match r {
+                Ok(Ok(c)) => break c,
+                Ok(Err(e)) if start.elapsed() > Duration::from_secs(15) => {
+                    return Err(amqp_err(format!("{shown}: cannot connect to RabbitMQ"))(e))
+                }
+                Err(_) => {
+                    return Err(FederationError::Io {
+                        path: shown.clone(),
+                        source: std::io::Error::other("timed out connecting to RabbitMQ"),
+                    })
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!("{shown}: {e}; retrying");
+                    if self.vhost_mode && e.to_string().contains("not found") {
+                        if let Some(m) = &self.mgmt {
+                            m.put_vhost(vhost)?;
+                        }
                     }
-                    Err(_) => {
-                        return Err(FederationError::Io {
-                            path: shown.clone(),
-                            source: std::io::Error::other("timed out connecting to RabbitMQ"),
-                        })
-                    }
-                    Ok(Err(e)) => {
-                        tracing::debug!("{shown}: {e}; retrying");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
+                    std::thread::sleep(Duration::from_millis(200));
                 }
             }
-        })?;
+        };
         let c = Arc::new(c);
         conns.insert(vhost.to_string(), c.clone());
         Ok(c)

@@ -181,7 +181,9 @@ pub fn client(app: &Arc<App>, party_id: u64) -> Result<Box<dyn PartyClient>, Str
     match app.config.route.get(&party_id.to_string()) {
         Some(url) if url.starts_with("https://") => {
             let tls = app.config.tls.as_ref().ok_or_else(|| {
-                format!("route to party {party_id} is https but the server config has no [tls] section")
+                format!(
+                    "route to party {party_id} is https but the server config has no [tls] section"
+                )
             })?;
             let me = app.config.party_ids.first().copied().unwrap_or(0);
             let c = tls

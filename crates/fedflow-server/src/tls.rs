@@ -44,7 +44,10 @@ fn cfg_err(path: &Path, e: impl std::fmt::Display) -> ServerError {
 }
 
 fn resolve(p: &Path, party_id: u64) -> PathBuf {
-    PathBuf::from(p.to_string_lossy().replace("{party_id}", &party_id.to_string()))
+    PathBuf::from(
+        p.to_string_lossy()
+            .replace("{party_id}", &party_id.to_string()),
+    )
 }
 
 fn certs(p: &Path) -> Result<Vec<CertificateDer<'static>>, ServerError> {
@@ -91,11 +94,7 @@ impl ControlTls {
 
     /// The client side: presents this party's certificate and accepts only
     /// the certificate of `party-{peer_id}` signed by the CA.
-    pub fn connector(
-        &self,
-        party_id: u64,
-        peer_id: u64,
-    ) -> Result<Arc<Connector>, ServerError> {
+    pub fn connector(&self, party_id: u64, peer_id: u64) -> Result<Arc<Connector>, ServerError> {
         let ca = resolve(&self.ca, party_id);
         let cert = resolve(&self.cert, party_id);
         let cfg = rustls::ClientConfig::builder()
@@ -173,7 +172,10 @@ impl ureq::TlsConnector for Connector {
 /// (a slow or refused client does not hold up the others); refused clients
 /// are logged.
 pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    rx: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        SocketAddr,
+    )>,
     addr: SocketAddr,
 }
 

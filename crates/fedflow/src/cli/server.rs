@@ -60,8 +60,12 @@ fn watch_parent_process() {
         std::thread::spawn(move || loop {
             std::thread::sleep(std::time::Duration::from_millis(250));
             if std::os::unix::process::parent_id() != parent {
-                tracing::error!("the server (pid {parent}) that started this task is gone; exiting");
-                eprintln!("error: the server (pid {parent}) that started this task is gone; exiting");
+                tracing::error!(
+                    "the server (pid {parent}) that started this task is gone; exiting"
+                );
+                eprintln!(
+                    "error: the server (pid {parent}) that started this task is gone; exiting"
+                );
                 std::process::exit(1);
             }
         });
