@@ -1223,6 +1223,66 @@ mod tests {
             .all(|k| k.0 != h.session_id));
     }
 
+    /// Parties receiving through their servers' endpoints (mailbox dirs).
+    fn hosted_pair(base: &Path, timeout_ms: u64) -> (GrpcFederation, GrpcFederation) {
+        let p = free_ports(2);
+        let routes: BTreeMap<u64, String> = [
+            (9999, format!("127.0.0.1:{}", p[0])),
+            (10000, format!("127.0.0.1:{}", p[1])),
+        ]
+        .into();
+        for (pid, addr) in &routes {
+            serve_mailbox_endpoint(addr, None, *pid, &base.join(pid.to_string())).unwrap();
+        }
+        let sid = uniq("hosted");
+        let mk = |me: Party| {
+            let o = GrpcOptions {
+                timeout: Duration::from_millis(timeout_ms),
+                routes: routes.clone(),
+                mailbox: Some(base.join(me.party_id.to_string())),
+                ..Default::default()
+            };
+            GrpcFederation::new(&sid, me, &roster(), o).unwrap()
+        };
+        (mk(G), mk(H))
+    }
+
+    #[test]
+    fn through_the_party_servers_endpoints_and_mailboxes() {
+        let d = tempfile::tempdir().unwrap();
+        let (g, h) = hosted_pair(d.path(), 60_000);
+        exchange(&g, &h, 20);
+        // Both mailboxes are empty once the parties cleaned up.
+        for pid in ["9999", "10000"] {
+            let left: Vec<_> = std::fs::read_dir(d.path().join(pid))
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert!(left.is_empty(), "{pid}: {left:?}");
+        }
+        // An abort reaches the peer's server and stops its wait at once.
+        let (g, h) = hosted_pair(d.path(), 30_000);
+        g.abort("boom");
+        let t0 = Instant::now();
+        let e = SHARE.get::<u8>(&h, &[G], "x").unwrap_err().to_string();
+        assert!(e.contains("guest:9999") && e.contains("boom"), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        // A peer whose endpoint refuses connections: retried, then named.
+        let mut o = g.options.clone();
+        let dead = free_ports(1)[0];
+        o.routes.insert(10000, format!("127.0.0.1:{dead}"));
+        o.connect_patience = Duration::from_millis(800);
+        let g2 = GrpcFederation::new("other", G, &roster(), o).unwrap();
+        let e = SHARE.remote(&g2, &1u8, &[H], "t").unwrap_err().to_string();
+        assert!(
+            e.contains("party 10000")
+                && e.contains(&format!("127.0.0.1:{dead}"))
+                && e.contains("attempt"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn values_and_a_50mb_table_between_threads() {
         let (g, h) = pair(None, 60_000, 16 << 20);

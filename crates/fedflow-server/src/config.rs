@@ -284,4 +284,32 @@ tls_key = "/etc/fedflow/party-{party_id}.key"
         let bad = toml::from_str::<ServerConfig>("[federation]\nampq_url = \"x\"\n");
         assert!(bad.unwrap_err().to_string().contains("ampq_url"));
     }
+
+    #[test]
+    fn the_sample_cluster_configs_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/cluster");
+        let mut seen = Vec::new();
+        for (file, pid) in [
+            ("guest-9999.toml", 9999u64),
+            ("host-10000.toml", 10000),
+            ("arbiter-10001.toml", 10001),
+        ] {
+            let cfg = ServerConfig::from_file(&dir.join(file)).unwrap();
+            cfg.validate().unwrap();
+            assert_eq!(cfg.party_ids, vec![pid]);
+            assert!(
+                cfg.grpc_endpoint().is_some(),
+                "{file} hosts its federation endpoint"
+            );
+            assert!(cfg.tls.as_ref().and_then(|t| t.listen.as_ref()).is_some());
+            assert!(cfg.route.values().all(|u| u.starts_with("https://")));
+            assert_eq!(cfg.route.len(), 2);
+            let ex = cfg.executor_federation();
+            assert!(ex.grpc_mailbox.is_some() && ex.grpc_listen.is_none());
+            seen.push((cfg.listen.clone(), cfg.meta_url.clone()));
+        }
+        assert!(seen[0].1.as_deref().unwrap_or("").starts_with("mysql://"));
+        seen.dedup_by(|a, b| a.0 == b.0);
+        assert_eq!(seen.len(), 3, "distinct listen addresses");
+    }
 }

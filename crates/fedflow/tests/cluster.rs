@@ -588,3 +588,35 @@ fn the_control_plane_requires_a_client_certificate_from_the_party_ca() {
     let job = c.guest().submit(&conf, &dsl);
     assert_eq!(c.guest().wait_job(&job, WAIT), "success", "{}", c.logs());
 }
+
+/// Benchmark (ignored; run with `--ignored --nocapture`): 20 toy jobs at once
+/// across the three servers, over gRPC (mTLS), each server initiating jobs
+/// as guest with the next server's party as host; all must succeed.
+#[test]
+#[ignore]
+fn bench_twenty_concurrent_toy_jobs_across_three_servers() {
+    let work = tempfile::tempdir().unwrap();
+    let c = Cluster::start(work.path(), true, Tweaks::default());
+    let jobs = 20;
+    let t = Instant::now();
+    let submitted: Vec<(usize, String)> = (0..jobs)
+        .map(|i| {
+            let g = i % 3;
+            let h = (g + 1) % 3;
+            let (mut conf, dsl) = toy_conf(Some("GRPC"));
+            conf["initiator"]["party_id"] = json!(PARTIES[g].1);
+            conf["role"] = json!({"guest": [PARTIES[g].1], "host": [PARTIES[h].1]});
+            (g, c.servers[g].submit(&conf, &dsl))
+        })
+        .collect();
+    let ids: std::collections::BTreeSet<_> = submitted.iter().map(|(_, j)| j).collect();
+    assert_eq!(ids.len(), jobs);
+    let mut states = Vec::new();
+    for (g, job) in &submitted {
+        states.push(c.servers[*g].wait_job(job, WAIT));
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let ok = states.iter().filter(|s| *s == "success").count();
+    eprintln!("{jobs} concurrent toy jobs (data_num 20000, GRPC) across three servers: {ok} success, {secs:.2} s in all");
+    assert_eq!(ok, jobs, "{states:?}\n{}", c.logs());
+}

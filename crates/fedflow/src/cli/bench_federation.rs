@@ -67,6 +67,12 @@ pub struct FederationArgs {
     /// Print one JSON object per engine instead of a table.
     #[arg(long)]
     json: bool,
+    /// gRPC through a party server: the receiver's `fedflow server` hosts the
+    /// endpoint (arrivals go to its mailbox on disk), the sender pushes to it
+    /// as a task executor does, the receiver reads the mailbox; the server's
+    /// peak RSS is reported too. (RabbitMQ's data path is the broker either way.)
+    #[arg(long)]
+    via_server: bool,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +93,9 @@ pub struct PeerArgs {
     routes: String,
     #[arg(long)]
     timeout: u64,
+    /// gRPC: receive through this mailbox (a server's endpoint fills it).
+    #[arg(long)]
+    mailbox: Option<std::path::PathBuf>,
 }
 
 pub fn run(cmd: BenchAll, dir: &Path) -> Result<()> {
@@ -155,9 +164,22 @@ fn run_bench(a: FederationArgs, dir: &Path) -> Result<()> {
         let session = format!("bench_{}_{:08x}", std::process::id(), rand_u32());
         let (p1, p2) = free_ports()?;
         let routes = format!("9999=127.0.0.1:{p1},10000=127.0.0.1:{p2}");
+        let server = if a.via_server && engine == Engine::Grpc {
+            Some(BenchServer::start(&exe, dir, &session, p2)?)
+        } else {
+            None
+        };
         let spawn = |role: &str| -> Result<std::process::Child> {
-            Command::new(&exe)
-                .arg("--data-dir")
+            let mut c = Command::new(&exe);
+            if let Some(s) = &server {
+                let mb = if role == "recv" {
+                    s.dir.join("federation")
+                } else {
+                    dir.join(format!("{session}-sender-mailbox"))
+                };
+                c.env("FEDFLOW_BENCH_MAILBOX", mb);
+            }
+            c.arg("--data-dir")
                 .arg(dir)
                 .args(["--log", "warn", "bench", "federation-peer"])
                 .args([
@@ -212,8 +234,12 @@ fn run_bench(a: FederationArgs, dir: &Path) -> Result<()> {
         }
         let secs = r["secs"].as_f64().unwrap_or(wall);
         let mib = r["bytes"].as_f64().unwrap_or(0.0) / (1 << 20) as f64;
+        let server_rss = server.map(|s| s.finish());
+        let _ = std::fs::remove_dir_all(dir.join(format!("{session}-sender-mailbox")));
         let out = json!({
             "engine": format!("{engine:?}").to_lowercase(),
+            "via_server": server_rss.is_some(),
+            "receiver_server_peak_rss_mib": server_rss.map(|k| k as f64 / 1024.0),
             "mode": a.mode.to_possible_value().unwrap().get_name(),
             "mib": mib,
             "seconds": secs,
@@ -225,6 +251,12 @@ fn run_bench(a: FederationArgs, dir: &Path) -> Result<()> {
         if a.json {
             println!("{out}");
         } else {
+            if let Some(k) = server_rss {
+                println!(
+                    "(grpc through the receiver's fedflow server: its peak RSS {:.1} MiB)",
+                    k as f64 / 1024.0
+                );
+            }
             println!(
                 "{:<9} {:>6} {:>8.0} {:>9.2} {:>10.1} {:>14.1} {:>16.1}",
                 out["engine"].as_str().unwrap_or(""),
@@ -238,6 +270,67 @@ fn run_bench(a: FederationArgs, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The receiver's `fedflow server` hosting the gRPC endpoint (bench `--via-server`).
+struct BenchServer {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl BenchServer {
+    fn start(exe: &Path, base: &Path, session: &str, grpc_port: u16) -> Result<Self> {
+        let dir = base.join(format!("{session}-server"));
+        std::fs::create_dir_all(&dir)?;
+        let api = free_ports()?.0;
+        let cfg = dir.join("party.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "listen = \"127.0.0.1:{api}\"\nparty_ids = [10000]\n[federation]\ngrpc_listen = \"127.0.0.1:{grpc_port}\"\n"
+            ),
+        )?;
+        let child = Command::new(exe)
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--log", "warn", "server", "-c"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the receiver's server")?;
+        let mut s = BenchServer { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_err() {
+            if let Some(st) = s.child.try_wait()? {
+                bail!("the receiver's server exited at start-up ({st})");
+            }
+            if Instant::now() > deadline {
+                let _ = s.child.kill();
+                bail!("the receiver's server did not open its federation endpoint in 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(s)
+    }
+
+    /// Stops the server; its peak RSS in KiB.
+    fn finish(mut self) -> u64 {
+        let rss = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        rss
+    }
 }
 
 fn rand_u32() -> u32 {
@@ -311,6 +404,10 @@ fn run_peer(a: PeerArgs) -> Result<()> {
                     .iter()
                     .map(|(k, v)| (k.parse().unwrap_or(0), v.clone()))
                     .collect(),
+                mailbox: a
+                    .mailbox
+                    .clone()
+                    .or_else(|| std::env::var_os("FEDFLOW_BENCH_MAILBOX").map(Into::into)),
                 ..Default::default()
             },
         )?),
