@@ -475,6 +475,7 @@ fn fed_status(e: FederationError) -> Status {
 }
 
 #[tonic::async_trait]
+#[allow(clippy::result_large_err)]
 impl Transfer for MailboxService {
     async fn push(
         &self,

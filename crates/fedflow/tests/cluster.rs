@@ -579,9 +579,7 @@ fn the_control_plane_requires_a_client_certificate_from_the_party_ca() {
         .expect_err("an untrusted client certificate is refused");
     eprintln!("untrusted client: {e}");
     // Party-to-party routes are refused on the plain listener.
-    let v = c
-        .host()
-        .post(&format!("party/x/guest/9999/status/failed"), json!({}));
+    let v = c.host().post("party/x/guest/9999/status/failed", json!({}));
     assert_eq!(v["retcode"], 403, "{v}");
     // And the job still runs over the HTTPS control plane.
     let (conf, dsl) = toy_conf(Some("GRPC"));
