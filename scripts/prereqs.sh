@@ -10,6 +10,8 @@ command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 # RabbitMQ for the rabbitmq federation engine's tests (they start it with
 # `rabbitmq-server -detached` and enable the management plugin when needed).
 command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
+# MariaDB for the meta store tests (server and cluster tests start /usr/sbin/mariadbd if it is down).
+[ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prereqs: installing ${need_apt[*]}" >&2
