@@ -160,6 +160,9 @@ struct Inbox {
     spool: PathBuf,
     mem_cap: usize,
     duplicates: AtomicU64,
+    /// Pushes being received (so that a process does not exit under a
+    /// sender that is still waiting for its reply).
+    active: Arc<AtomicU64>,
 }
 
 impl Inbox {
@@ -270,6 +273,22 @@ struct Service {
     inbox: Arc<Inbox>,
 }
 
+/// Counts a push while its handler runs.
+struct Active(Arc<AtomicU64>);
+
+impl Active {
+    fn enter(n: &Arc<AtomicU64>) -> Active {
+        n.fetch_add(1, Ordering::SeqCst);
+        Active(n.clone())
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[allow(clippy::result_large_err)]
 fn party(role: &str, pid: u64) -> std::result::Result<Party, Status> {
     let role: Role = role
@@ -284,6 +303,7 @@ impl Transfer for Service {
         &self,
         req: Request<Streaming<pb::Packet>>,
     ) -> std::result::Result<Response<pb::PushReply>, Status> {
+        let _active = Active::enter(&self.inbox.active);
         let mut s = req.into_inner();
         let first = s
             .message()
@@ -446,6 +466,7 @@ fn endpoint(
         spool,
         mem_cap,
         duplicates: AtomicU64::new(0),
+        active: Arc::new(AtomicU64::new(0)),
     });
     let svc = TransferServer::new(Service {
         inbox: inbox.clone(),
@@ -712,6 +733,7 @@ impl GrpcFederation {
                     spool,
                     mem_cap: 1,
                     duplicates: AtomicU64::new(0),
+                    active: Arc::new(AtomicU64::new(0)),
                 }),
                 Some(crate::standalone::StandaloneFederation::new(
                     dir,
@@ -1150,6 +1172,18 @@ impl Federation for GrpcFederation {
             self.inbox.remove(&k);
         }
         self.channels.lock().unwrap().clear();
+        if self.mailbox.is_none() {
+            // A sender whose last chunk this endpoint took waits for the reply:
+            // let the handlers finish and their replies go out before this
+            // process may exit.
+            let t0 = Instant::now();
+            while self.inbox.active.load(Ordering::SeqCst) > 0
+                && t0.elapsed() < Duration::from_secs(5)
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         Ok(())
     }
 }
