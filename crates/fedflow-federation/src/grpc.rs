@@ -535,6 +535,8 @@ impl Transfer for MailboxService {
         let mut next_idx = 0u64;
         let mut next = Some(first);
         let mut chunks = 0u64;
+        let t0 = Instant::now();
+        let mut bytes = 0u64;
         loop {
             let p = match next.take() {
                 Some(p) => p,
@@ -565,6 +567,7 @@ impl Transfer for MailboxService {
                 }
                 next_idx += 1;
                 chunks += 1;
+                bytes += p.data.len() as u64;
                 let part = if kind == Kind::Stream { 0 } else { p.part };
                 w = tokio::task::spawn_blocking(move || {
                     let r = w.chunk(part, p.rows, &p.data);
@@ -592,6 +595,17 @@ impl Transfer for MailboxService {
                     .await
                     .map_err(|e| Status::internal(e.to_string()))?
                     .map_err(fed_status)?;
+                tracing::debug!(
+                    session = h.session,
+                    name = h.name,
+                    tag = h.tag,
+                    from = %src,
+                    to = %dst,
+                    chunks,
+                    bytes,
+                    secs = t0.elapsed().as_secs_f64(),
+                    "federation endpoint: message stored"
+                );
                 return Ok(Response::new(pb::PushReply { chunks }));
             }
         }
