@@ -411,32 +411,52 @@ impl RabbitMqFederation {
         // Create the pair vhosts, and this party's inbound abort queues (they
         // also keep a pair vhost alive until both parties have cleaned up).
         for &p in &fed.peers.clone() {
-            let vhost = fed.vhost(p);
-            if fed.vhost_mode {
-                if let Some(m) = &fed.mgmt {
-                    m.put_vhost(&vhost)?;
+            // A peer leaving the session may remove the pair's vhost while
+            // this party joins (the last party out removes it): start over.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match fed.join_pair(p, local) {
+                    Ok(()) => break,
+                    Err(e) if attempt < 10 && fed.vhost_mode => {
+                        tracing::debug!("joining the vhost with {p}: {e}; retrying");
+                        fed.conns.lock().unwrap().remove(&fed.vhost(p));
+                        std::thread::sleep(Duration::from_millis(100 * attempt));
+                    }
+                    Err(e) => return Err(e),
                 }
             }
-            let q = fed.abort_queue(p, local);
-            let conn = fed.conn(&vhost)?;
-            block_on(async {
-                let ch = conn
-                    .create_channel()
-                    .await
-                    .map_err(amqp_err(format!("{vhost}: channel")))?;
-                ch.queue_declare(
-                    ShortString::from(q.as_str()),
-                    QueueDeclareOptions::default(),
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(amqp_err(format!("{vhost}: declare {q}")))?;
-                let _ = ch.close(200, ShortString::from("ok")).await;
-                Ok::<_, FederationError>(())
-            })?;
         }
         tracing::debug!(session = session_id, %local, vhost_mode = fed.vhost_mode, "rabbitmq federation open");
         Ok(fed)
+    }
+
+    /// Creates the vhost shared with `p` (vhost mode) and this party's inbound
+    /// abort queue from `p`.
+    fn join_pair(&self, p: Party, local: Party) -> Result<()> {
+        let vhost = self.vhost(p);
+        if self.vhost_mode {
+            if let Some(m) = &self.mgmt {
+                m.put_vhost(&vhost)?;
+            }
+        }
+        let q = self.abort_queue(p, local);
+        let conn = self.conn(&vhost)?;
+        block_on(async {
+            let ch = conn
+                .create_channel()
+                .await
+                .map_err(amqp_err(format!("{vhost}: channel")))?;
+            ch.queue_declare(
+                ShortString::from(q.as_str()),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(amqp_err(format!("{vhost}: declare {q}")))?;
+            let _ = ch.close(200, ShortString::from("ok")).await;
+            Ok::<_, FederationError>(())
+        })
     }
 
     /// True when the session uses a vhost per party pair.
