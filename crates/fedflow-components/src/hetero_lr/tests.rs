@@ -164,7 +164,7 @@ fn hetero_lr_breast_matches_reference_predicts_exactly_and_leaks_nothing() {
     // FATE 1's hetero_lr_normal parameters at 10 epochs (rmsprop from zero:
     // the first step is ~10·lr per weight, so the second batch's Taylor loss
     // is large and the first logged loss, the mean over the epoch's two
-    // batches, is ~42, exactly as the plaintext reference and FATE compute
+    // batches, is ~42, exactly as the plaintext reference computes
     // it). The AUC depends on the batch order (0.961–0.993 over 24 orders);
     // FATE 2.2's own breast setting is `hetero_lr_breast_fate22_setting_…`.
     assert!(a >= 0.985, "AUC {a}");
