@@ -99,7 +99,15 @@ impl StandaloneFederation {
         // pid file; if that happens between our mkdir and our write, retry.
         let mut attempt = 0;
         loop {
-            fs::create_dir_all(&parties).map_err(io_err(&parties))?;
+            match fs::create_dir_all(&parties) {
+                Ok(()) => {}
+                // The removal can also race the mkdir of a parent.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt < 100 => {
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(io_err(&parties)(e)),
+            }
             match fs::write(&pid_file, std::process::id().to_string()) {
                 Ok(()) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempt < 100 => {
