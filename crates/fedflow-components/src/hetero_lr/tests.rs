@@ -603,3 +603,35 @@ fn hetero_lr_breast_fate22_setting_reaches_fate_auc() {
     assert!((a - ra).abs() <= 0.002, "AUC {a} vs reference {ra}");
     assert!(a >= 0.9924, "AUC {a}");
 }
+
+/// FATE's benchmark_quality setting for motor
+/// (`examples/benchmark_quality/linr/linr_config.yaml`): 10 epochs, SGD at a
+/// constant 0.13, L2 α 0.01, batch_size 100, zero init with intercept,
+/// early_stop diff with tol 1e-5. FATE publishes RMSE 0.31400 on motor.
+#[test]
+fn hetero_linr_motor_fate_benchmark_setting() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let params = serde_json::json!({
+        "penalty": "L2", "tol": 1e-5, "alpha": 0.01, "optimizer": "sgd", "batch_size": 100,
+        "learning_rate": 0.13, "decay": 0.0, "encrypt_param": {"key_length": 1024},
+        "init_param": {"init_method": "zeros", "fit_intercept": true}, "max_iter": 10,
+        "early_stop": "diff"
+    });
+    let run = run_job(linr, params.clone(), &frames, true, "train", None);
+    let p = predictions(&run.guest);
+    let y = frames[0].y.clone().unwrap();
+    let pred: Vec<f64> = p.iter().map(|x| x.1.predict_score).collect();
+    let e = rmse(&pred, &y);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let re = rmse(&reference(&frames, &param, Task::Linear), &y);
+    eprintln!(
+        "hetero LinR motor, FATE benchmark setting: RMSE {e:.5} (reference {re:.5}), {:.2} s",
+        run.seconds
+    );
+    assert!((e - re).abs() <= 0.005 * re, "RMSE {e} vs reference {re}");
+    assert!(e <= 0.3140, "RMSE {e}");
+}
