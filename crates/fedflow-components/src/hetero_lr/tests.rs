@@ -635,3 +635,51 @@ fn hetero_linr_motor_fate_benchmark_setting() {
     assert!((e - re).abs() <= 0.005 * re, "RMSE {e} vs reference {re}");
     assert!(e <= 0.3140, "RMSE {e}");
 }
+
+/// FATE's warm start (`test_hetero_linr_warm_start_job`: hetero_linr_1 gets
+/// hetero_linr_0's model next to train_data): 5 iterations, then a warm
+/// start to max_iter 15, equals 15 iterations from scratch.
+#[test]
+fn hetero_linr_warm_start_continues_training() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let with_iters = |n: u32| {
+        let mut p = linr_params();
+        p["max_iter"] = serde_json::json!(n);
+        p["tol"] = serde_json::json!(1e-9);
+        p
+    };
+    let first = run_job(linr, with_iters(5), &frames, true, "train", None);
+    let models = (
+        first.guest.model.clone().unwrap(),
+        vec![
+            first.hosts[0].model.clone().unwrap(),
+            first.arbiter.as_ref().unwrap().model.clone().unwrap(),
+        ],
+    );
+    let warm = run_job(linr, with_iters(15), &frames, true, "train", Some(models));
+    let full = run_job(linr, with_iters(15), &frames, true, "train", None);
+    assert_eq!(warm.guest.summary["iters"], 15);
+    let loss = |r: &Run| -> Vec<f64> {
+        serde_json::from_value(r.arbiter.as_ref().unwrap().summary["loss_history"].clone()).unwrap()
+    };
+    assert_eq!(
+        loss(&warm).len(),
+        10,
+        "the warm start runs iterations 5..15"
+    );
+    let (a, b) = (predictions(&warm.guest), predictions(&full.guest));
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x.1.predict_score - y.1.predict_score).abs() < 1e-9);
+    }
+    let y = frames[0].y.clone().unwrap();
+    let s5: Vec<f64> = predictions(&first.guest)
+        .iter()
+        .map(|p| p.1.predict_score)
+        .collect();
+    let s15: Vec<f64> = a.iter().map(|p| p.1.predict_score).collect();
+    assert!(rmse(&s15, &y) < rmse(&s5, &y));
+}
