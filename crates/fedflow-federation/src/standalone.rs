@@ -568,18 +568,31 @@ impl Federation for StandaloneFederation {
                 .join(format!("{}.done", party_dir(self.local))),
             b"",
         );
-        // The last party out (no process registered any more) removes the session directory.
+        // The last party out (no process registered any more) removes the
+        // session directory, unless messages wait for a party that has not
+        // joined yet (it removes the directory when it leaves).
         let empty = fs::read_dir(self.root.join("parties"))
             .map(|d| {
                 !d.flatten()
                     .any(|e| e.file_name().to_string_lossy().ends_with(".pid"))
             })
             .unwrap_or(true);
-        if empty {
+        if empty && !holds_files(&self.root.join("msg")) {
             let _ = fs::remove_dir_all(&self.root);
         }
         Ok(())
     }
+}
+
+/// Whether a directory tree holds any file.
+fn holds_files(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|d| {
+        d.flatten().any(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => holds_files(&e.path()),
+            Ok(_) => true,
+            Err(_) => false,
+        })
+    })
 }
 
 #[cfg(test)]

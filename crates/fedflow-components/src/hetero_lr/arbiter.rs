@@ -29,6 +29,7 @@ pub(super) fn train(
         early_stop = "weight_diff".into();
     }
     let k: usize = ONE_VS_REST_CLASSES.get_one(fed, guest, "")?;
+    let warm = Warm::of(ctx, task, k)?;
     let mut histories = Vec::new();
     let mut summaries = Vec::new();
     for cls in 0..k {
@@ -37,7 +38,16 @@ pub(super) fn train(
         } else {
             String::new()
         };
-        let (h, iters, converged) = fit(ctx, param, task, &sk, &info, &early_stop, &to, &prefix)?;
+        let (h, iters, converged) = fit(
+            ctx,
+            param,
+            task,
+            &sk,
+            &info,
+            (&early_stop, warm.iters[cls]),
+            &to,
+            &prefix,
+        )?;
         histories.push(h);
         summaries.push((iters, converged));
     }
@@ -57,7 +67,15 @@ pub(super) fn train(
         model: Some(ModelData {
             module: task.module().to_string(),
             meta: serde_json::to_value(param).unwrap_or_default(),
-            param: serde_json::json!({"iters": iters, "is_converged": converged, "loss_history": loss_history}),
+            param: serde_json::json!({
+                "iters": if k > 1 {
+                    serde_json::json!(summaries.iter().map(|s| s.0).collect::<Vec<_>>())
+                } else {
+                    serde_json::json!(iters)
+                },
+                "is_converged": converged,
+                "loss_history": loss_history,
+            }),
         }),
     })
 }
@@ -70,7 +88,7 @@ fn fit(
     task: Task,
     sk: &fedflow_crypto::PrivateKey,
     info: &BatchInfo,
-    early_stop: &str,
+    (early_stop, start): (&str, u32),
     to: &[fedflow_core::Party],
     prefix: &str,
 ) -> Result<(Vec<f64>, u32, bool), ComponentError> {
@@ -80,7 +98,7 @@ fn fit(
     let mut opt = Optimizer::new(&param.optimizer);
     let mut conv = Converge::new(early_stop, param.tol);
     let mut loss_history = Vec::new();
-    let mut iters = 0;
+    let mut iters = start;
     let mut converged = false;
     let dec = |cts: &[Ciphertext], n: usize| -> Result<Vec<f64>, ComponentError> {
         let v = sk
@@ -88,7 +106,7 @@ fn fit(
             .map_err(|e| ComponentError::Failed(format!("paillier decrypt: {e}")))?;
         Ok(v.into_iter().map(|x| x / n as f64).collect())
     };
-    for iter in 0..param.max_iter {
+    for iter in start..param.max_iter {
         let lr = param.lr_at(iter);
         let mut loss_sum = 0.0;
         let mut delta_sum: Vec<f64> = Vec::new();

@@ -177,26 +177,20 @@ fn multi_exp(bases: &[&BigUint], exps: &[u128], m: &BigUint) -> BigUint {
     acc.unwrap_or_else(BigUint::one)
 }
 
-/// `Σ_i w_i · cts[i]` for signed float weights quantised at [`X_EXP`]; all
-/// `cts` must share one exponent. The result's exponent is theirs + X_EXP.
-pub fn weighted_sum(
+/// `Π cts[i]^q[i] mod n²` for signed integer multipliers: one bucket
+/// multi-exponentiation for the positive and one for the negative ones
+/// (each base is in one of them), then one inversion.
+fn signed_multi_exp(
     pk: &PublicKey,
     cts: &[Ciphertext],
-    weights: &[f64],
-) -> Result<Ciphertext, crate::ComponentError> {
-    let exp = cts.first().map(|c| c.exponent()).unwrap_or(VALUE_EXP);
-    if cts.iter().any(|c| c.exponent() != exp) || cts.len() != weights.len() {
-        return Err(crate::ComponentError::Failed(
-            "weighted_sum: ciphertexts with mixed exponents or length mismatch".into(),
-        ));
-    }
+    q: &[i128],
+) -> Result<BigUint, crate::ComponentError> {
     let n2 = pk.n_squared();
     let mut pos_b = Vec::new();
     let mut pos_e = Vec::new();
     let mut neg_b = Vec::new();
     let mut neg_e = Vec::new();
-    for (c, &w) in cts.iter().zip(weights) {
-        let q = quantise(w, X_EXP);
+    for (c, &q) in cts.iter().zip(q) {
         if q > 0 {
             pos_b.push(c.raw());
             pos_e.push(q as u128);
@@ -206,25 +200,94 @@ pub fn weighted_sum(
         }
     }
     let p = multi_exp(&pos_b, &pos_e, n2);
-    let r = if neg_b.is_empty() {
-        p
-    } else {
-        let q = multi_exp(&neg_b, &neg_e, n2);
-        let inv = q.invert(n2).ok_or_else(|| {
-            crate::ComponentError::Failed("weighted_sum: ciphertext not invertible".into())
-        })?;
-        p.mul_mod(&inv, n2)
-    };
-    Ok(Ciphertext::from_parts(r, exp + X_EXP))
+    if neg_b.is_empty() {
+        return Ok(p);
+    }
+    let q = multi_exp(&neg_b, &neg_e, n2);
+    let inv = q.invert(n2).ok_or_else(|| {
+        crate::ComponentError::Failed("weighted_sum: ciphertext not invertible".into())
+    })?;
+    Ok(p.mul_mod(&inv, n2))
 }
 
-/// `[Σ_i cols[j][i] · cts[i]]_j`, one multi-exponentiation per column, in parallel.
+fn check_shape(cts: &[Ciphertext], len: usize) -> Result<i32, crate::ComponentError> {
+    let exp = cts.first().map(|c| c.exponent()).unwrap_or(VALUE_EXP);
+    if cts.iter().any(|c| c.exponent() != exp) || cts.len() != len {
+        return Err(crate::ComponentError::Failed(
+            "weighted_sum: ciphertexts with mixed exponents or length mismatch".into(),
+        ));
+    }
+    Ok(exp)
+}
+
+/// `Σ_i w_i · cts[i]` for signed float weights quantised at [`X_EXP`]
+/// (absolute resolution 2^-20); all `cts` must share one exponent. The
+/// result's exponent is theirs + X_EXP.
+pub fn weighted_sum(
+    pk: &PublicKey,
+    cts: &[Ciphertext],
+    weights: &[f64],
+) -> Result<Ciphertext, crate::ComponentError> {
+    let exp = check_shape(cts, weights.len())?;
+    let q: Vec<i128> = weights.iter().map(|&w| quantise(w, X_EXP)).collect();
+    Ok(Ciphertext::from_parts(
+        signed_multi_exp(pk, cts, &q)?,
+        exp + X_EXP,
+    ))
+}
+
+/// Magnitude bits of the multipliers of [`weighted_sum_scaled`].
+pub const COLUMN_BITS: u32 = 12;
+
+/// `Σ_i x_i · cts[i]` with `x` quantised relative to its own range:
+/// `x_i ≈ q_i·s`, `s = max|x| / (2^COLUMN_BITS − 1)`, integer `|q_i| <
+/// 2^COLUMN_BITS`; the sum `Σ q_i·cts[i]` is then a single-window bucket
+/// multi-exponentiation (about one multiplication per row instead of two
+/// at 2^-20 absolute resolution), scaled by `s` with one scalar product.
+/// Rounding errors are at most `s/2` per row and average out in the sum.
+pub fn weighted_sum_scaled(
+    pk: &PublicKey,
+    cts: &[Ciphertext],
+    x: &[f64],
+) -> Result<Ciphertext, crate::ComponentError> {
+    let exp = check_shape(cts, x.len())?;
+    let max = x.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    if !max.is_finite() {
+        return Err(crate::ComponentError::Failed(
+            "weighted_sum: non-finite feature value".into(),
+        ));
+    }
+    if max == 0.0 {
+        return Ok(Ciphertext::from_parts(BigUint::one(), exp));
+    }
+    let s = max / ((1u64 << COLUMN_BITS) - 1) as f64;
+    let q: Vec<i128> = x.iter().map(|&v| (v / s).round() as i128).collect();
+    let r = Ciphertext::from_parts(signed_multi_exp(pk, cts, &q)?, exp);
+    mul_scalar(pk, &r, s)
+}
+
+/// Batches from this size on use [`weighted_sum_scaled`]; smaller ones keep
+/// the 2^-20 absolute resolution of [`weighted_sum`] (cheap there: the
+/// bucket method then has several small windows either way).
+pub const SCALED_MIN_ROWS: usize = 20_000;
+
+/// `[Σ_i cols[j][i] · cts[i]]_j`, one multi-exponentiation per column, in
+/// parallel ([`weighted_sum_scaled`] from [`SCALED_MIN_ROWS`] rows on, else
+/// [`weighted_sum`]).
 pub fn weighted_sums(
     pk: &PublicKey,
     cts: &[Ciphertext],
     cols: &[Vec<f64>],
 ) -> Result<Vec<Ciphertext>, crate::ComponentError> {
-    cols.par_iter().map(|c| weighted_sum(pk, cts, c)).collect()
+    cols.par_iter()
+        .map(|c| {
+            if cts.len() >= SCALED_MIN_ROWS {
+                weighted_sum_scaled(pk, cts, c)
+            } else {
+                weighted_sum(pk, cts, c)
+            }
+        })
+        .collect()
 }
 
 /// Sum of ciphertexts sharing one exponent.
@@ -260,6 +323,13 @@ mod tests {
         let big = mul_scalar(&pk, &s, 1.0 / 3000.0).unwrap();
         let big = add_plain(&pk, &big, -42.125).unwrap();
         assert!((sk.decrypt(&big).unwrap() - (want / 3000.0 - 42.125)).abs() < 1e-6);
+        // Column-scaled multipliers: error at most max|x|/2^13 per row.
+        let s = weighted_sum_scaled(&pk, &cts, &x).unwrap();
+        let got = sk.decrypt(&s).unwrap();
+        let bound: f64 = d.iter().map(|v| v.abs()).sum::<f64>() * 5.3 / 8190.0;
+        assert!((got - want).abs() <= bound, "{got} vs {want}");
+        let zero = weighted_sum_scaled(&pk, &cts, &[0.0; 50]).unwrap();
+        assert_eq!(sk.decrypt(&zero).unwrap(), 0.0);
         let t = add_plain(&pk, &sum(&pk, &cts), 1.5).unwrap();
         let want: f64 = d.iter().sum::<f64>() + 1.5;
         assert!((sk.decrypt(&t).unwrap() - want).abs() < 1e-9);
@@ -271,6 +341,52 @@ mod bench {
     use super::*;
     use fedflow_crypto::PaillierKeypair;
     use std::time::Instant;
+
+    /// Where the time of one 100k-row full-batch epoch goes (1024-bit key):
+    /// `cargo test --release -p fedflow-components bench_cipher_100k -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn bench_cipher_100k() {
+        let n = 100_000;
+        let (pk, sk) = PaillierKeypair::generate(1024).unwrap();
+        let t = Instant::now();
+        precompute(&pk, n);
+        eprintln!("djn table (12-bit windows): {:?}", t.elapsed());
+        let d: Vec<f64> = (0..n)
+            .map(|i| ((i * 37) % 1000) as f64 * 0.001 - 0.5)
+            .collect();
+        let t = Instant::now();
+        let cts = encrypt_vec(&pk, &d).unwrap();
+        eprintln!("encrypt {n}: {:?}", t.elapsed());
+        let col: Vec<f64> = (0..n)
+            .map(|i| ((i * 13) % 401) as f64 * 0.01 - 2.0)
+            .collect();
+        let t = Instant::now();
+        let a = weighted_sum(&pk, &cts, &col).unwrap();
+        eprintln!("one column, 2^-20 absolute (2 windows): {:?}", t.elapsed());
+        let t = Instant::now();
+        let b = weighted_sum_scaled(&pk, &cts, &col).unwrap();
+        eprintln!(
+            "one column, {COLUMN_BITS}-bit column-scaled (1 window): {:?}",
+            t.elapsed()
+        );
+        let want: f64 = d.iter().zip(&col).map(|(x, y)| x * y).sum();
+        eprintln!(
+            "sum {want:.6}: absolute {:.6}, column-scaled {:.6}",
+            sk.decrypt(&a).unwrap(),
+            sk.decrypt(&b).unwrap()
+        );
+        let t = Instant::now();
+        let s = sum(&pk, &cts);
+        eprintln!("sum {n}: {:?}", t.elapsed());
+        let t = Instant::now();
+        let _ = add_plain(&pk, &s, 0.5).unwrap();
+        let _: Vec<Ciphertext> = cts[..10_000]
+            .par_iter()
+            .map(|c| add(&pk, c, &cts[0]).unwrap())
+            .collect();
+        eprintln!("add 10000: {:?}", t.elapsed());
+    }
 
     #[test]
     #[ignore]

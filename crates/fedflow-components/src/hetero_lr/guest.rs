@@ -66,6 +66,7 @@ pub(super) fn train(
     let cols: Vec<Vec<Vec<f64>>> = batches.iter().map(|b| data.columns(b)).collect();
 
     let k = if ovr { classes.len() } else { 1 };
+    let warm = Warm::of(ctx, task, k)?;
     ONE_VS_REST_CLASSES.remote(fed, &k, &to_info, "")?;
     let mut models = Vec::with_capacity(k);
     let mut summaries = Vec::with_capacity(k);
@@ -99,6 +100,8 @@ pub(super) fn train(
             batches: &batches,
             cols: &cols,
             prefix: &prefix,
+            init: warm.start(cls, &data.schema.header)?,
+            start: warm.iters[cls],
         };
         let (weights, iters, converged) = fit(ctx, &f)?;
         models.push(weights);
@@ -166,6 +169,10 @@ struct Fit<'a> {
     batches: &'a [Vec<usize>],
     cols: &'a [Vec<Vec<f64>>],
     prefix: &'a str,
+    /// Warm start: weights and intercept.
+    init: Option<(Vec<f64>, f64)>,
+    /// Warm start: the first iteration.
+    start: u32,
 }
 
 /// One binary (or regression) training run; tags are prefixed per class.
@@ -179,11 +186,11 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
     let pk = pk.clone();
     let m = data.schema.header.len().max(data.rows[0].features.len());
     let fit_intercept = param.init_param.fit_intercept;
-    let (mut w, mut b) = param.init_weights(m, 1);
+    let (mut w, mut b) = f.init.clone().unwrap_or_else(|| param.init_weights(m, 1));
     let single_host = hosts.len() == 1;
-    let mut iters = 0;
+    let mut iters = f.start;
     let mut converged = false;
-    for iter in 0..param.max_iter {
+    for iter in f.start..param.max_iter {
         for (bi, idx) in batches.iter().enumerate() {
             let tag = format!("{prefix}{iter}.{bi}");
             let nb = idx.len();

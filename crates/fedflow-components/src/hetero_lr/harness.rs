@@ -278,8 +278,9 @@ pub fn run_job_with(
             if let Some((g, hs)) = &models {
                 if i == 0 {
                     inputs.models.push(g.clone());
-                } else if i < frames.len() {
-                    inputs.models.push(hs[i - 1].clone());
+                } else if let Some(m) = hs.get(i - 1) {
+                    // Hosts' models, then (warm start) the arbiter's.
+                    inputs.models.push(m.clone());
                 }
             }
             let fed: Arc<dyn Federation> = Arc::new(Recording {

@@ -41,6 +41,7 @@ pub(super) fn train(
     }
     let cols: Vec<Vec<Vec<f64>>> = batches.iter().map(|b| data.columns(b)).collect();
     let k: usize = ONE_VS_REST_CLASSES.get_one(fed, guest, "")?;
+    let warm = Warm::of(ctx, task, k)?;
     let mut models = Vec::with_capacity(k);
     let mut summaries = Vec::with_capacity(k);
     for cls in 0..k {
@@ -49,7 +50,18 @@ pub(super) fn train(
         } else {
             String::new()
         };
-        let (w, iters, converged) = fit(ctx, param, task, &data, &pk, &batches, &cols, &prefix)?;
+        let init = warm.start(cls, &data.schema.header)?;
+        let (w, iters, converged) = fit(
+            ctx,
+            param,
+            task,
+            &data,
+            &pk,
+            &batches,
+            &cols,
+            &prefix,
+            (init, warm.iters[cls]),
+        )?;
         models.push(w);
         summaries.push((iters, converged));
     }
@@ -74,10 +86,16 @@ pub(super) fn train(
         }
     }
     let (iters, converged) = summaries[0];
-    let model_param = if k > 1 {
+    let mut model_param = if k > 1 {
         serde_json::json!({"need_one_vs_rest": true, "header": data.schema.header, "one_vs_rest_result": models})
     } else {
         serde_json::to_value(&models[0]).unwrap_or_default()
+    };
+    // The iterations done, for a warm start from this model.
+    model_param["iters"] = if k > 1 {
+        serde_json::json!(summaries.iter().map(|s| s.0).collect::<Vec<_>>())
+    } else {
+        serde_json::json!(summaries[0].0)
     };
     Ok(ComponentOutput {
         summary: serde_json::json!({"iters": iters, "is_converged": converged}),
@@ -101,6 +119,7 @@ fn fit(
     batches: &[Vec<usize>],
     cols: &[Vec<Vec<f64>>],
     prefix: &str,
+    (init, start): (Option<(Vec<f64>, f64)>, u32),
 ) -> Result<(LinearWeights, u32, bool), ComponentError> {
     let fed = ctx.federation.as_ref();
     let arbiter = one(ctx, Role::Arbiter)?;
@@ -112,11 +131,11 @@ fn fit(
         .len()
         .max(data.rows.first().map(|r| r.features.len()).unwrap_or(0));
     let salt = 2 + ctx.local.party_id;
-    let (mut w, _) = param.init_weights(m, salt);
+    let (mut w, _) = init.unwrap_or_else(|| param.init_weights(m, salt));
     let mut b_unused = 0.0;
-    let mut iters = 0;
+    let mut iters = start;
     let mut converged = false;
-    for iter in 0..param.max_iter {
+    for iter in start..param.max_iter {
         for (bi, idx) in batches.iter().enumerate() {
             let tag = format!("{prefix}{iter}.{bi}");
             let wx = data.dot(idx, &w, 0.0);

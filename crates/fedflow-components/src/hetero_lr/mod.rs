@@ -27,7 +27,9 @@
 //!
 //! The guest encrypts its half of `fore_gradient` with fresh randomness, as
 //! FATE does; Paillier sums `Σ d·x` are one bucket multi-exponentiation per
-//! feature over 20-bit fixed-point multipliers (see `cipher.rs`). fedflow
+//! feature over fixed-point multipliers (2^-20 absolute resolution; from
+//! 20,000 rows per batch on, 12 bits relative to the column's largest value,
+//! one window: see `cipher.rs`). fedflow
 //! cuts batches from the id-sorted rows shuffled once with a fixed seed
 //! (`init_param.random_seed`, else 0), so runs are reproducible; FATE
 //! shuffles with `SystemRandom`.
@@ -98,6 +100,10 @@ pub const ONE_VS_REST_CLASSES: TransferVariable = TransferVariable::new(
     &[Role::Guest],
     &[Role::Host, Role::Arbiter],
 );
+/// Whether a component with a model input trains (warm start) or predicts,
+/// guest → arbiter.
+pub const TRAIN_WITH_MODEL: TransferVariable =
+    TransferVariable::new("train_with_model", &[Role::Guest], &[Role::Arbiter]);
 /// Plaintext `x_h·w_h` per id at prediction, host → guest.
 pub const HOST_PROB: TransferVariable =
     TransferVariable::new("host_prob", &[Role::Host], &[Role::Guest]);
@@ -159,10 +165,23 @@ pub(crate) fn run_linear(
 ) -> Result<ComponentOutput, ComponentError> {
     param.check(&ctx.component_name)?;
     // A predict job, or (as FATE allows inside a training job) a component fed
-    // another component's model instead of train data. The arbiter has no data
-    // at all, so the rule must not look at test_data.
-    let predict = ctx.job_type == "predict"
-        || (ctx.inputs.first("train_data").is_none() && !ctx.inputs.models.is_empty());
+    // another component's model instead of train data; with train data too,
+    // a warm start. The arbiter has no data at all: the guest tells it which
+    // (`train_with_model`).
+    let with_model = ctx.job_type != "predict" && !ctx.inputs.models.is_empty();
+    let predict = match ctx.local.role {
+        Role::Arbiter if with_model => {
+            let guest = one(ctx, Role::Guest)?;
+            !TRAIN_WITH_MODEL.get_one::<bool>(ctx.federation.as_ref(), guest, "")?
+        }
+        Role::Arbiter => ctx.job_type == "predict",
+        _ => ctx.job_type == "predict" || (ctx.inputs.first("train_data").is_none() && with_model),
+    };
+    if ctx.local.role == Role::Guest && with_model {
+        if let Some(arbiter) = ctx.roster.party(Role::Arbiter, 0) {
+            TRAIN_WITH_MODEL.remote(ctx.federation.as_ref(), &!predict, &[arbiter], "")?;
+        }
+    }
     match (ctx.local.role, predict) {
         (Role::Guest, false) => guest::train(ctx, param, task),
         (Role::Host, false) => host::train(ctx, param, task),
@@ -332,6 +351,65 @@ impl LinearWeights {
                 None,
             ))
         }
+    }
+}
+
+/// Warm start (FATE's: a model input next to `train_data`): per class, the
+/// weights to start from (`None` without a model) and the iteration to resume
+/// at, the model's `iters`; training goes on until `max_iter` in total.
+pub(crate) struct Warm {
+    pub weights: Option<Vec<LinearWeights>>,
+    pub iters: Vec<u32>,
+}
+
+impl Warm {
+    /// From the component's model input, for `k` classes.
+    pub(crate) fn of(ctx: &TaskContext, task: Task, k: usize) -> Result<Self, ComponentError> {
+        let Some(model) = ctx.inputs.model(task.module()) else {
+            return Ok(Warm {
+                weights: None,
+                iters: vec![0; k],
+            });
+        };
+        let it = |v: &serde_json::Value| v.as_u64().unwrap_or(0) as u32;
+        let iters: Vec<u32> = match model.param.get("iters") {
+            Some(serde_json::Value::Array(a)) => a.iter().map(it).collect(),
+            Some(v) => vec![it(v); k],
+            None => vec![0; k],
+        };
+        let weights = match ctx.local.role {
+            Role::Arbiter => None,
+            _ => Some(LinearWeights::all_from_model(model)?.0),
+        };
+        if iters.len() != k || weights.as_ref().is_some_and(|w| w.len() != k) {
+            return Err(ComponentError::Input(format!(
+                "warm start: the {} model has {} class model(s), the data {k}",
+                task.module(),
+                iters.len()
+            )));
+        }
+        tracing::info!("{}: warm start from iteration {}", task.module(), iters[0]);
+        Ok(Warm { weights, iters })
+    }
+
+    /// Class `cls`'s start: weights in `header` order and intercept.
+    pub(crate) fn start(
+        &self,
+        cls: usize,
+        header: &[String],
+    ) -> Result<Option<(Vec<f64>, f64)>, ComponentError> {
+        let Some(w) = self.weights.as_ref().and_then(|w| w.get(cls)) else {
+            return Ok(None);
+        };
+        let ws = header
+            .iter()
+            .map(|h| {
+                w.weight.get(h).copied().ok_or_else(|| {
+                    ComponentError::Input(format!("warm start: the model has no weight for {h}"))
+                })
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        Ok(Some((ws, w.intercept)))
     }
 }
 

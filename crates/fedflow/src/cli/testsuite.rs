@@ -6,6 +6,13 @@
 //! (namespace, table_name) is uploaded once. Tasks whose data files are not
 //! shipped, whose DSL uses modules this build lacks, or that hit a parameter
 //! value this build does not implement are reported `skipped`, not failed.
+//!
+//! Party ids: as fate_test, each conf's `role` lists are replaced by the
+//! first ids of the testsuite environment's `parties` for that role, and the
+//! initiator by the environment's first party of its role (fate_test's
+//! default environment: guest 9999, host 10000 and 9999, arbiter 10000;
+//! `--parties` changes it). So confs written for other ids (SecureBoost's
+//! host 9998) run, and a predict job's parties equal its training job's.
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -29,6 +36,56 @@ pub struct TestsuiteArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The environment's parties, as fate_test's `parties`: `role:id` pairs
+    /// in order, comma-separated.
+    #[arg(long, default_value = "guest:9999,host:10000,host:9999,arbiter:10000")]
+    pub parties: String,
+}
+
+/// `role:id,…` → ids per role, in order.
+fn parse_parties(s: &str) -> Result<BTreeMap<String, Vec<u64>>> {
+    let mut out: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for item in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let (role, id) = item
+            .split_once(':')
+            .with_context(|| format!("--parties: '{item}': expected role:party_id"))?;
+        let id: u64 = id
+            .parse()
+            .with_context(|| format!("--parties: '{item}': party id is not an integer"))?;
+        out.entry(role.to_string()).or_default().push(id);
+    }
+    Ok(out)
+}
+
+/// fate_test's party mapping: `role.R` becomes the first `len(role.R)` ids
+/// of the environment's R, the initiator the environment's first party of
+/// its role.
+fn remap_parties(conf: &mut Value, env: &BTreeMap<String, Vec<u64>>) -> Result<()> {
+    if let Some(roles) = conf.get_mut("role").and_then(|r| r.as_object_mut()) {
+        for (role, ids) in roles.iter_mut() {
+            let n = ids.as_array().map_or(0, |a| a.len());
+            let have = env.get(role).map_or(&[][..], |v| v.as_slice());
+            if have.len() < n {
+                bail!(
+                    "conf role.{role} has {n} parties, the testsuite environment (--parties) {}",
+                    have.len()
+                );
+            }
+            *ids = Value::from(have[..n].to_vec());
+        }
+    }
+    if let Some(init) = conf.get_mut("initiator").and_then(|r| r.as_object_mut()) {
+        if let Some(role) = init
+            .get("role")
+            .and_then(|r| r.as_str())
+            .map(str::to_string)
+        {
+            if let Some(&id) = env.get(&role).and_then(|v| v.first()) {
+                init.insert("party_id".into(), Value::from(id));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One task's outcome.
@@ -100,6 +157,7 @@ fn key_metric(r: &JobReport) -> String {
 
 pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
     let suite = super::job::read_json(&a.include, "testsuite")?;
+    let env = parse_parties(&a.parties)?;
     let base = a
         .include
         .parent()
@@ -190,6 +248,8 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
                 }
             }
             let mut conf_v = super::job::read_json(&conf_p, "conf")?;
+            remap_parties(&mut conf_v, &env)
+                .with_context(|| format!("conf {}", conf_p.display()))?;
             let dsl_v = super::job::read_json(&dsl_p, "dsl")?;
             let dsl = Dsl::parse(&dsl_v).with_context(|| format!("dsl {}", dsl_p.display()))?;
             if let Some(m) = dsl
@@ -295,4 +355,33 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
         bail!("{failed} testsuite task(s) failed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parties_are_mapped_as_fate_test_does() {
+        let env = parse_parties("guest:9999,host:10000,host:9999,arbiter:10000").unwrap();
+        let mut conf = serde_json::json!({
+            "initiator": {"role": "guest", "party_id": 1},
+            "role": {"guest": [1], "host": [9998, 7], "arbiter": [5]}
+        });
+        remap_parties(&mut conf, &env).unwrap();
+        assert_eq!(
+            conf,
+            serde_json::json!({
+                "initiator": {"role": "guest", "party_id": 9999},
+                "role": {"guest": [9999], "host": [10000, 9999], "arbiter": [10000]}
+            })
+        );
+        let mut three = serde_json::json!({"role": {"host": [1, 2, 3]}});
+        let e = remap_parties(&mut three, &env).unwrap_err().to_string();
+        assert!(e.contains("role.host has 3 parties"), "{e}");
+        assert!(parse_parties("guest=1")
+            .unwrap_err()
+            .to_string()
+            .contains("role:party_id"));
+    }
 }
