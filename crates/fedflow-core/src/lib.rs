@@ -15,4 +15,4 @@ pub mod rows;
 pub use codec::{decode, encode, CodecError, Data};
 pub use partitioner::partition_of;
 pub use party::{Party, PartyId, Role};
-pub use rows::{RowBlock, RowBlockBuilder, RowError, RowIter};
+pub use rows::{RowBlock, RowBlockBuilder, RowError, RowIter, SpillingBlockBuilder};

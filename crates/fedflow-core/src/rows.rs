@@ -184,6 +184,11 @@ impl RowBlock {
 
     /// Opens a block file written by [`RowBlock::write_file`], memory-mapped.
     pub fn open_file(path: &Path) -> Result<Self, RowError> {
+        Self::map_file(path, true)
+    }
+
+    /// Maps a block file; `verify` walks every row (touching every page).
+    fn map_file(path: &Path, verify: bool) -> Result<Self, RowError> {
         let p = path.display().to_string();
         let file = File::open(path).map_err(|source| RowError::Io {
             path: p.clone(),
@@ -217,9 +222,11 @@ impl RowBlock {
         let mut n = [0u8; 8];
         n.copy_from_slice(&map[5..13]);
         let count = u64::from_le_bytes(n) as usize;
-        let found = count_rows(&map[HEADER..]).map_err(&corrupt)?;
-        if found != count {
-            return Err(corrupt(format!("header says {count} rows, found {found}")));
+        if verify {
+            let found = count_rows(&map[HEADER..]).map_err(&corrupt)?;
+            if found != count {
+                return Err(corrupt(format!("header says {count} rows, found {found}")));
+            }
         }
         let end = map.len();
         Ok(RowBlock {
@@ -344,6 +351,107 @@ impl RowBlockBuilder {
     }
 }
 
+/// Builds a [`RowBlock`] from encoded chunks in bounded memory: rows stay in
+/// memory up to `limit` bytes, then move to a file in `dir` that is
+/// memory-mapped (and unlinked) at [`finish`](SpillingBlockBuilder::finish).
+/// What a receiver uses so that a table larger than memory can arrive.
+pub struct SpillingBlockBuilder {
+    mem: RowBlockBuilder,
+    file: Option<(std::path::PathBuf, BufWriter<File>)>,
+    count: usize,
+    limit: usize,
+    dir: std::path::PathBuf,
+}
+
+impl SpillingBlockBuilder {
+    /// Spills to a file under `dir` once more than `limit` bytes arrived.
+    pub fn new(dir: &Path, limit: usize) -> Self {
+        SpillingBlockBuilder {
+            mem: RowBlockBuilder::new(),
+            file: None,
+            count: 0,
+            limit,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Appends already-encoded rows; callers validate them first (e.g. with
+    /// [`RowBlock::from_encoded`]): the finished block trusts them.
+    pub fn push_encoded(&mut self, encoded: &[u8], count: usize) -> Result<(), RowError> {
+        self.count += count;
+        if let Some((path, w)) = self.file.as_mut() {
+            return w.write_all(encoded).map_err(|source| RowError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+        self.mem.push_encoded(encoded, count);
+        if self.mem.byte_len() > self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// True once the rows live in a file.
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn spill(&mut self) -> Result<(), RowError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| RowError::Io {
+            path: self.dir.display().to_string(),
+            source,
+        })?;
+        let path = self.dir.join(format!(
+            "recv-{}-{:016x}.ffrb",
+            std::process::id(),
+            next_spill_id()
+        ));
+        let io = |source| RowError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(io)?);
+        // The count is patched in at finish.
+        w.write_all(MAGIC).map_err(io)?;
+        w.write_all(&[VERSION]).map_err(io)?;
+        w.write_all(&0u64.to_le_bytes()).map_err(io)?;
+        w.write_all(&std::mem::take(&mut self.mem).buf)
+            .map_err(io)?;
+        self.file = Some((path, w));
+        Ok(())
+    }
+
+    /// The finished block: in memory, or mapped from its (already unlinked) file.
+    pub fn finish(self) -> Result<RowBlock, RowError> {
+        let Some((path, w)) = self.file else {
+            return Ok(self.mem.finish());
+        };
+        let io = |source| RowError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut f = w.into_inner().map_err(|e| io(e.into_error()))?;
+        use std::io::{Seek, SeekFrom};
+        f.seek(SeekFrom::Start(5)).map_err(io)?;
+        f.write_all(&(self.count as u64).to_le_bytes())
+            .map_err(io)?;
+        drop(f);
+        // Every chunk was validated as it was pushed: mapping without a walk
+        // keeps the pages on disk until the table is read.
+        let block = RowBlock::map_file(&path, false);
+        // The mapping outlives the name; nothing is left behind on disk.
+        let _ = std::fs::remove_file(&path);
+        block
+    }
+}
+
+fn next_spill_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) ^ (std::process::id() as u64) << 40
+}
+
 #[inline]
 fn write_varint(buf: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
@@ -398,6 +506,29 @@ fn count_rows(mut buf: &[u8]) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn spilling_builder_moves_big_blocks_to_an_unlinked_mapped_file() {
+        let dir = std::env::temp_dir().join(format!("ffrb-spill-{}", std::process::id()));
+        let mut src = RowBlockBuilder::new();
+        for i in 0..10_000u32 {
+            src.push(&i.to_le_bytes(), &[7u8; 20]);
+        }
+        let src = src.finish();
+        for limit in [usize::MAX, 1000] {
+            let mut b = SpillingBlockBuilder::new(&dir, limit);
+            for (bytes, n) in src.chunks(4096) {
+                b.push_encoded(bytes, n).unwrap();
+            }
+            assert_eq!(b.spilled(), limit == 1000);
+            let out = b.finish().unwrap();
+            assert_eq!(out.len(), 10_000);
+            assert_eq!(out.encoded(), src.encoded());
+        }
+        // The spill file is gone from the directory (only the mapping holds it).
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let _ = std::fs::remove_dir(&dir);
+    }
     use super::*;
 
     fn sample(n: usize) -> RowBlock {

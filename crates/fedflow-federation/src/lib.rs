@@ -25,6 +25,24 @@ mod variable;
 mod wire;
 
 pub use roster::Roster;
+
+/// Bytes of a received table's partition kept in memory; beyond it the
+/// partition goes to a memory-mapped file, so receiving a table larger than
+/// memory keeps the receiver's memory bounded.
+pub const RECV_MEMORY_PER_PARTITION: usize = 4 << 20;
+
+/// Where received tables spill: `$FEDFLOW_SPILL_DIR`, else
+/// `$FEDFLOW_HOME/spill`, else the system's temporary directory. Files are
+/// unlinked as soon as they are mapped.
+pub fn recv_spill_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("FEDFLOW_SPILL_DIR") {
+        return d.into();
+    }
+    if let Some(h) = std::env::var_os("FEDFLOW_HOME") {
+        return std::path::PathBuf::from(h).join("spill");
+    }
+    std::env::temp_dir().join("fedflow-spill")
+}
 pub use settings::{open, parse_routes, FederationSettings, ENGINES, SETTINGS_ENV};
 pub use variable::TransferVariable;
 

@@ -15,7 +15,7 @@
 
 use crate::{Federation, FederationError, Result};
 use fedflow_computing::{Session, Table};
-use fedflow_core::{Party, RowBlock, RowBlockBuilder};
+use fedflow_core::{Party, RowBlock, SpillingBlockBuilder};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -524,16 +524,17 @@ impl Federation for StandaloneFederation {
                     });
                 };
                 let mut blocks = Vec::with_capacity(partitions.len());
+                let spill = crate::recv_spill_dir();
                 for (i, counts) in partitions.iter().enumerate() {
-                    let mut b = RowBlockBuilder::new();
+                    let mut b = SpillingBlockBuilder::new(&spill, crate::RECV_MEMORY_PER_PARTITION);
                     for (j, &n) in counts.iter().enumerate() {
                         let p = dir.join(format!("p{i:05}-c{j:06}.bin"));
                         let bytes = fs::read(&p).map_err(io_err(&p))?;
                         // Validates that the chunk holds exactly n whole rows.
                         let chunk = RowBlock::from_encoded(bytes, n)?;
-                        b.push_encoded(chunk.encoded(), n);
+                        b.push_encoded(chunk.encoded(), n)?;
                     }
-                    blocks.push(b.finish());
+                    blocks.push(b.finish()?);
                 }
                 self.consume(&dir);
                 Ok(session.load_blocks(blocks)?)

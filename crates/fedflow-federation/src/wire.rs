@@ -5,7 +5,7 @@
 //! ([`RowBlock::chunks`]). The receiver drops chunks it has already seen (by
 //! index) and rebuilds the value or the table.
 
-use fedflow_core::{RowBlock, RowBlockBuilder};
+use fedflow_core::{RowBlock, SpillingBlockBuilder};
 use std::borrow::Cow;
 
 /// What a message carries.
@@ -95,7 +95,7 @@ pub(crate) struct Assembler<'a> {
     head: Option<Head>,
     next: u64,
     bytes: Vec<u8>,
-    builders: Vec<RowBlockBuilder>,
+    builders: Vec<SpillingBlockBuilder>,
     streamed: u64,
     sink: Option<&'a mut Sink<'a>>,
     /// Chunks dropped because they had been received already.
@@ -146,8 +146,9 @@ impl<'a> Assembler<'a> {
                 if head.partitions == 0 {
                     return Err("a table needs at least one partition".into());
                 }
+                let dir = crate::recv_spill_dir();
                 self.builders = (0..head.partitions)
-                    .map(|_| RowBlockBuilder::new())
+                    .map(|_| SpillingBlockBuilder::new(&dir, crate::RECV_MEMORY_PER_PARTITION))
                     .collect();
             }
             Kind::Stream => {}
@@ -188,7 +189,8 @@ impl<'a> Assembler<'a> {
                 // Validates that the chunk holds exactly `rows` whole rows.
                 let block = RowBlock::from_encoded(data.to_vec(), rows as usize)
                     .map_err(|e| e.to_string())?;
-                b.push_encoded(block.encoded(), rows as usize);
+                b.push_encoded(block.encoded(), rows as usize)
+                    .map_err(|e| e.to_string())?;
             }
             Kind::Stream => {
                 self.streamed += data.len() as u64;
@@ -220,9 +222,13 @@ impl<'a> Assembler<'a> {
                 }
                 Assembled::Bytes(self.bytes)
             }
-            Kind::Table => {
-                Assembled::Blocks(self.builders.into_iter().map(|b| b.finish()).collect())
-            }
+            Kind::Table => Assembled::Blocks(
+                self.builders
+                    .into_iter()
+                    .map(|b| b.finish())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?,
+            ),
             Kind::Stream => Assembled::Streamed(self.streamed),
         })
     }
