@@ -1,0 +1,127 @@
+//! End to end on a real Spark cluster: a standalone master and one worker on
+//! 127.0.0.1 (Spark from `scripts/spark.sh`), started once for all checks and
+//! stopped at the end, also when a check fails.
+
+mod common;
+use common::*;
+use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
+use fedflow_computing::{parallelize, Session};
+use fedflow_spark::cluster::LocalCluster;
+use fedflow_spark::conformance::{self, FailOn};
+use fedflow_spark::{SparkOptions, SparkSession};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Installs Spark into .venv-spark if needed; fails loudly if it cannot.
+fn ensure_spark() {
+    let st = std::process::Command::new(repo().join("scripts/spark.sh"))
+        .status()
+        .expect("run scripts/spark.sh");
+    assert!(
+        st.success(),
+        "scripts/spark.sh failed: Spark cannot be installed"
+    );
+}
+
+fn options(work: &Path, master: &str) -> SparkOptions {
+    let mut o = SparkOptions::new(work);
+    o.master = Some(master.to_string());
+    o.worker_binary = Some(env!("CARGO_BIN_EXE_fedflow").into());
+    o.submit_args = vec!["--total-executor-cores".into(), "1".into()];
+    o
+}
+
+#[test]
+fn spark_engine_on_a_real_cluster() {
+    ensure_spark();
+    let dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let cluster = LocalCluster::start(&dir.path().join("cluster"), 4, "4g", None)
+        .expect("start a local Spark cluster");
+    eprintln!("cluster up in {:.1}s", t.elapsed().as_secs_f64());
+    let master = cluster.master_url().to_string();
+    let work = dir.path().join("work");
+
+    // 1. Every Table operation gives what the standalone engine gives: the same
+    //    rows, in the same order within each partition.
+    let t = Instant::now();
+    let spark = SparkSession::new("conformance", options(&work, &master)).expect("spark session");
+    assert!(
+        spark.app_info().app_id.starts_with("app-"),
+        "{:?}",
+        spark.app_info()
+    );
+    let standalone = StandaloneSession::new("conformance", StandaloneOptions::default()).unwrap();
+    let want = conformance::run_all(&standalone, 300, 4).unwrap();
+    let got = conformance::run_all(&spark, 300, 4).expect("ops on spark");
+    assert_eq!(want.len(), got.len());
+    for ((name, w), (_, g)) in want.iter().zip(&got) {
+        assert!(
+            !w.iter().all(|p| p.is_empty()) || name == "reduce_empty",
+            "{name} empty"
+        );
+        assert_eq!(w, g, "{name}: spark differs from standalone");
+    }
+    eprintln!("conformance in {:.1}s", t.elapsed().as_secs_f64());
+
+    // 2. An op failing on an executor fails the call with the op's message.
+    let a = parallelize(&spark, (0..50u64).map(|k| (k, k as f64)).collect(), 2).unwrap();
+    let e = a.map_values(FailOn(7.0)).unwrap_err().to_string();
+    assert!(
+        e.contains("conformance_fail_on") && e.contains("value 7 is not allowed"),
+        "{e}"
+    );
+    // The session is still usable afterwards.
+    assert_eq!(a.count().unwrap(), 50);
+    spark.stop().unwrap();
+    drop(a);
+
+    // 3. An unreachable master ends within the start timeout, with the cause.
+    let t = Instant::now();
+    let mut o = options(&work, "spark://127.0.0.1:9");
+    o.start_timeout = Duration::from_secs(8);
+    let e = SparkSession::new("unreachable", o)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(e.contains("no Spark executor registered within"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+
+    // 4. No Spark install: a clear error.
+    let mut o = options(&work, &master);
+    o.spark_home = Some(dir.path().join("nowhere"));
+    let e = SparkSession::new("nospark", o)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(e.starts_with("Spark not found:"), "{e}");
+
+    // 5. The worker binary rejects malformed input instead of skipping it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fedflow"))
+        .args(["worker", &fedflow_spark::worker::Step::Subtract.to_arg()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"0\t0\t1\tnot-base64\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("fedflow worker: line 1: field rows: expected base64")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    drop(cluster);
+}
