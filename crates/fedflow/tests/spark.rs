@@ -123,5 +123,24 @@ fn spark_engine_on_a_real_cluster() {
             && err.lines().count() == 1,
         "{err}"
     );
+    // 6. The worker dying mid-job: the job is cancelled once no executor is
+    //    left for lost_timeout, and the call fails with that cause.
+    let mut o = options(&work, &master);
+    o.lost_timeout = Duration::from_secs(5);
+    let spark = SparkSession::new("worker_dies", o).expect("spark session");
+    let a = parallelize(&spark, (0..100u64).map(|k| (k, k as f64)).collect(), 2).unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &cluster.info().worker_pid.to_string()])
+        .status();
+    let t = Instant::now();
+    let e = a
+        .map_values(conformance::Affine(1.0, 1.0))
+        .err()
+        .expect("must fail without executors")
+        .to_string();
+    assert!(e.contains("no live Spark executor for 5s"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(90), "{:?}", t.elapsed());
+    drop(a);
+    drop(spark);
     drop(cluster);
 }

@@ -111,6 +111,9 @@ pub struct BenchSparkArgs {
     /// Master URL (default: a local cluster started for the run).
     #[arg(long)]
     master: Option<String>,
+    /// spark-submit's --executor-memory.
+    #[arg(long, default_value = "4g")]
+    executor_memory: String,
 }
 
 fn time<T>(f: impl FnOnce() -> Result<T>) -> Result<(f64, T)> {
@@ -151,6 +154,7 @@ pub fn run_bench(a: BenchSparkArgs, dir: &Path) -> Result<()> {
     };
     let mut opts = SparkOptions::new(&work);
     opts.master = Some(master.clone());
+    opts.submit_args = vec!["--executor-memory".into(), a.executor_memory.clone()];
     let (t_start, spark) = time(|| Ok(SparkSession::new("bench_spark", opts)?))?;
     println!(
         "spark application {} on {master}: started in {t_start:.1}s",
