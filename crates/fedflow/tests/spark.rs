@@ -123,7 +123,30 @@ fn spark_engine_on_a_real_cluster() {
             && err.lines().count() == 1,
         "{err}"
     );
-    // 6. The worker dying mid-job: the job is cancelled once no executor is
+    // 6. The toy job on Spark gives the standalone result (same shares, sums).
+    let t = Instant::now();
+    let toy = |extra: &[&str]| {
+        let mut args = vec!["toy", "--data-num", "2000", "--partition", "3"];
+        args.extend_from_slice(extra);
+        let o = fedflow(&dir.path().join("toy"), &args);
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+        let out = stdout(&o);
+        let sums: Vec<String> = out
+            .lines()
+            .filter(|l| l.contains("secure_add_example_0"))
+            .flat_map(|l| l.split_whitespace().filter(|t| t.contains("_sum=")))
+            .map(str::to_string)
+            .collect();
+        (sums, out)
+    };
+    let (standalone_sums, _) = toy(&[]);
+    let (spark_sums, out) = toy(&["--backend", "spark", "--spark-master", &master]);
+    assert_eq!(standalone_sums, spark_sums, "{out}");
+    assert!(spark_sums[0].contains("secure_sum=4000.0"), "{out}");
+    assert_eq!(out.matches("spark application app-").count(), 2, "{out}");
+    eprintln!("toy on spark in {:.1}s", t.elapsed().as_secs_f64());
+
+    // 7. The worker dying mid-job: the job is cancelled once no executor is
     //    left for lost_timeout, and the call fails with that cause.
     let mut o = options(&work, &master);
     o.lost_timeout = Duration::from_secs(5);

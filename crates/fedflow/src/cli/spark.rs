@@ -30,6 +30,10 @@ pub fn run_worker(a: WorkerArgs) -> ! {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("fedflow worker: {}", e.replace('\n', " "));
+            // Spark reads a TRANSFORM script's stderr on another thread and
+            // builds its error from what it has read when the script exits;
+            // give it time to read the whole line.
+            std::thread::sleep(std::time::Duration::from_millis(500));
             std::process::exit(2)
         }
     }
