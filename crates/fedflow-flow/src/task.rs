@@ -209,6 +209,7 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
     if let Some(info) = &opened.engine_info {
         tracing::info!(task = %session_id, "{info}");
     }
+    let engine_info = opened.engine_info.clone();
     let computing: Arc<dyn Session> = opened.session;
 
     // Inputs: upstream outputs of this party, and models.
@@ -329,7 +330,17 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
         spec.component,
         spec.party
     );
-    Ok(out.summary)
+    // The Spark application shows in `job query` / the task's summary.
+    let mut summary = out.summary;
+    if let Some(info) = engine_info {
+        if summary.is_null() {
+            summary = serde_json::json!({});
+        }
+        if let Some(obj) = summary.as_object_mut() {
+            obj.insert("spark_application".into(), info.into());
+        }
+    }
+    Ok(summary)
 }
 
 const SCHEMA_KEY: &str = "fedflow_schema";

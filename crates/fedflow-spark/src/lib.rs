@@ -29,6 +29,7 @@ pub use options::SparkOptions;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use driver::Driver;
+use fedflow_computing::standalone::kernels;
 use fedflow_computing::{CombineFn, ComputingError, PartitionFn, RawRows, Sample, Session, Table};
 use fedflow_core::{codec, partition_of, RowBlock, RowBlockBuilder};
 use serde_json::{json, Value};
@@ -269,7 +270,7 @@ fn partition_rows(rows: &RawRows, n: usize) -> Result<Vec<RowBlock>> {
     }
     builders
         .into_iter()
-        .map(|b| Ok(worker::dedupe(&[b.finish()], None)?))
+        .map(|b| Ok(kernels::dedupe(&[b.finish()], None)?))
         .collect()
 }
 
@@ -535,22 +536,8 @@ impl Table for SparkTable {
             Sample::Num(num) => {
                 // The standalone engine's choice: `num` positions over the
                 // concatenated partitions, from one seeded RNG.
-                let total: usize = self.counts.iter().map(|&c| c as usize).sum();
-                let mut rng = worker::part_rng(seed, usize::MAX);
-                let mut chosen =
-                    rand::seq::index::sample(&mut rng, total, num.min(total)).into_vec();
-                chosen.sort_unstable();
-                let mut picks: Vec<Vec<u64>> = vec![Vec::new(); n];
-                let mut starts = Vec::with_capacity(n);
-                let mut acc = 0usize;
-                for &c in &self.counts {
-                    starts.push(acc);
-                    acc += c as usize;
-                }
-                for x in chosen {
-                    let p = starts.partition_point(|&s| s <= x) - 1;
-                    picks[p].push((x - starts[p]) as u64);
-                }
+                let sizes: Vec<usize> = self.counts.iter().map(|&c| c as usize).collect();
+                let picks = kernels::sample_positions(&sizes, num, seed);
                 let mut lines = Vec::with_capacity(n);
                 for (p, list) in picks.iter().enumerate() {
                     let mut b = RowBlockBuilder::new();

@@ -14,13 +14,11 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use fedflow_computing::op::registry;
+use fedflow_computing::standalone::kernels;
 use fedflow_computing::{CombineFn, OpSpec, PartitionFn, RawOp};
-use fedflow_core::{codec, partition_of, RowBlock, RowBlockBuilder};
-use hashbrown::{HashMap, HashSet};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use fedflow_core::{codec, RowBlock, RowBlockBuilder};
+use hashbrown::HashSet;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
@@ -285,33 +283,29 @@ impl<'a> Runner<'a> {
             Step::Split { partitions } => Ok(pieces(p, Self::single(group)?, *partitions as usize)),
             Step::Merge { .. } => {
                 let blocks: Vec<RowBlock> = group.iter().map(|l| l.block.clone()).collect();
-                Ok(one(dedupe(&blocks, self.combine.as_deref()).map_err(err)?))
+                Ok(one(
+                    kernels::dedupe(&blocks, self.combine.as_deref()).map_err(err)?
+                ))
             }
             Step::Join { .. } => {
                 let op = self.combine.as_ref().ok_or("no op")?;
-                Ok(one(join(
-                    &Self::side(group, 0),
-                    &Self::side(group, 1),
-                    op.as_ref(),
-                )
-                .map_err(err)?))
+                let (l, r) = (Self::side(group, 0), Self::side(group, 1));
+                Ok(one(kernels::join(&l, &r, op.as_ref())
+                    .map_err(err)?
+                    .finish()))
             }
-            Step::Union { .. } => Ok(one(union(
-                &Self::side(group, 0),
-                &Self::side(group, 1),
-                self.combine.as_deref(),
-            )
-            .map_err(err)?)),
-            Step::Subtract => Ok(one(subtract(&Self::side(group, 0), &Self::side(group, 1)))),
+            Step::Union { .. } => {
+                let (l, r) = (Self::side(group, 0), Self::side(group, 1));
+                let out = kernels::union(&l, &r, self.combine.as_deref()).map_err(err)?;
+                Ok(one(out.finish()))
+            }
+            Step::Subtract => {
+                let (l, r) = (Self::side(group, 0), Self::side(group, 1));
+                Ok(one(kernels::subtract(&l, &r).finish()))
+            }
             Step::SampleFraction { fraction, seed } => {
                 let block = Self::single(group)?;
-                let mut rng = part_rng(*seed, p as usize);
-                let mut out = RowBlockBuilder::new();
-                for (k, v) in block.iter() {
-                    if rng.gen::<f64>() < *fraction {
-                        out.push(k, v);
-                    }
-                }
+                let out = kernels::sample_fraction(block, *fraction, *seed, p as usize);
                 Ok(one(out.finish()))
             }
             Step::Select => {
@@ -321,20 +315,12 @@ impl<'a> Runner<'a> {
                 for (_, v) in picks.iter() {
                     want.extend(codec::decode::<Vec<u64>>(v).map_err(|e| e.to_string())?);
                 }
-                let mut want = want.into_iter().peekable();
-                let mut out = RowBlockBuilder::new();
-                for (j, (k, v)) in block.iter().enumerate() {
-                    if want.peek() == Some(&(j as u64)) {
-                        want.next();
-                        out.push(k, v);
-                    }
-                }
-                Ok(one(out.finish()))
+                Ok(one(kernels::select(&block, &want).finish()))
             }
             Step::Fold { .. } => {
                 let op = self.combine.as_ref().ok_or("no op")?;
                 let block = Self::single(group)?;
-                match fold(block, op.as_ref()).map_err(err)? {
+                match kernels::fold(block, op.as_ref()).map_err(err)? {
                     None => Ok(Vec::new()),
                     Some(v) => {
                         let mut b = RowBlockBuilder::new();
@@ -350,133 +336,22 @@ impl<'a> Runner<'a> {
 /// Splits a block by destination partition: one piece per non-empty
 /// destination, tagged with the source partition.
 pub fn pieces(src: u32, block: &RowBlock, n: usize) -> Vec<Line> {
-    let mut out: Vec<RowBlockBuilder> = (0..n).map(|_| RowBlockBuilder::new()).collect();
-    for (k, v) in block.iter() {
-        out[partition_of(k, n)].push(k, v);
-    }
-    out.into_iter()
+    kernels::split(block, n)
+        .into_iter()
         .enumerate()
         .filter(|(_, b)| !b.is_empty())
-        .map(|(dst, b)| Line {
+        .map(|(dst, block)| Line {
             p: dst as u32,
             tag: src as i64,
-            block: b.finish(),
+            block,
         })
         .collect()
-}
-
-/// One block from pieces, keys unique: later rows replace earlier ones (at the
-/// first one's position), or are merged with `reducer` — as the standalone engine.
-pub fn dedupe(
-    pieces: &[RowBlock],
-    reducer: Option<&dyn CombineFn>,
-) -> Result<RowBlock, fedflow_computing::OpError> {
-    let total: usize = pieces.iter().map(RowBlock::len).sum();
-    let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(total);
-    let mut rows: Vec<(&[u8], Cow<[u8]>)> = Vec::with_capacity(total);
-    for piece in pieces {
-        for (k, v) in piece.iter() {
-            match index.get(k) {
-                Some(&i) => {
-                    rows[i].1 = match reducer {
-                        Some(r) => Cow::Owned(r.combine(&rows[i].1, v)?),
-                        None => Cow::Borrowed(v),
-                    }
-                }
-                None => {
-                    index.insert(k, rows.len());
-                    rows.push((k, Cow::Borrowed(v)));
-                }
-            }
-        }
-    }
-    let bytes: usize = pieces.iter().map(RowBlock::byte_len).sum();
-    let mut b = RowBlockBuilder::with_capacity(bytes);
-    for (k, v) in &rows {
-        b.push(k, v);
-    }
-    Ok(b.finish())
-}
-
-fn join(
-    left: &RowBlock,
-    right: &RowBlock,
-    op: &dyn CombineFn,
-) -> Result<RowBlock, fedflow_computing::OpError> {
-    let mut out = RowBlockBuilder::with_capacity(left.byte_len().min(right.byte_len()));
-    if right.len() <= left.len() {
-        let map: HashMap<&[u8], &[u8]> = right.iter().collect();
-        for (k, lv) in left.iter() {
-            if let Some(rv) = map.get(k) {
-                out.push(k, &op.combine(lv, rv)?);
-            }
-        }
-    } else {
-        let map: HashMap<&[u8], &[u8]> = left.iter().collect();
-        for (k, rv) in right.iter() {
-            if let Some(lv) = map.get(k) {
-                out.push(k, &op.combine(lv, rv)?);
-            }
-        }
-    }
-    Ok(out.finish())
-}
-
-fn union(
-    left: &RowBlock,
-    right: &RowBlock,
-    op: Option<&dyn CombineFn>,
-) -> Result<RowBlock, fedflow_computing::OpError> {
-    let rmap: HashMap<&[u8], &[u8]> = right.iter().collect();
-    let mut out = RowBlockBuilder::with_capacity(left.byte_len() + right.byte_len());
-    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(left.len());
-    for (k, lv) in left.iter() {
-        seen.insert(k);
-        match (rmap.get(k), op) {
-            (Some(rv), Some(op)) => out.push(k, &op.combine(lv, rv)?),
-            _ => out.push(k, lv),
-        }
-    }
-    for (k, rv) in right.iter() {
-        if !seen.contains(k) {
-            out.push(k, rv);
-        }
-    }
-    Ok(out.finish())
-}
-
-fn subtract(left: &RowBlock, right: &RowBlock) -> RowBlock {
-    let rset: HashSet<&[u8]> = right.iter().map(|(k, _)| k).collect();
-    let mut out = RowBlockBuilder::new();
-    for (k, v) in left.iter().filter(|(k, _)| !rset.contains(k)) {
-        out.push(k, v);
-    }
-    out.finish()
-}
-
-fn fold(
-    block: &RowBlock,
-    op: &dyn CombineFn,
-) -> Result<Option<Vec<u8>>, fedflow_computing::OpError> {
-    let mut it = block.iter();
-    let Some((_, first)) = it.next() else {
-        return Ok(None);
-    };
-    let mut acc = first.to_vec();
-    for (_, v) in it {
-        acc = op.combine(&acc, v)?;
-    }
-    Ok(Some(acc))
-}
-
-/// The per-partition RNG of `sample`, identical to the standalone engine's.
-pub fn part_rng(seed: u64, index: usize) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fedflow_core::partition_of;
 
     fn block(rows: &[(&[u8], &[u8])]) -> RowBlock {
         let mut b = RowBlockBuilder::new();
@@ -555,7 +430,7 @@ mod tests {
     fn dedupe_keeps_first_position_last_value() {
         let a = block(&[(b"k1", b"a"), (b"k2", b"b")]);
         let b = block(&[(b"k1", b"c")]);
-        let d = dedupe(&[a, b], None).unwrap();
+        let d = kernels::dedupe(&[a, b], None).unwrap();
         let rows: Vec<_> = d.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
         assert_eq!(
             rows,

@@ -146,7 +146,84 @@ fn spark_engine_on_a_real_cluster() {
     assert_eq!(out.matches("spark application app-").count(), 2, "{out}");
     eprintln!("toy on spark in {:.1}s", t.elapsed().as_secs_f64());
 
-    // 7. The worker dying mid-job: the job is cancelled once no executor is
+    // 7. A component pipeline (Reader, DataTransform, Intersection,
+    //    HeteroFeatureBinning on breast) on Spark equals standalone.
+    let t = Instant::now();
+    let jdir = dir.path().join("pipeline");
+    std::fs::create_dir_all(&jdir).unwrap();
+    for name in ["breast_hetero_guest", "breast_hetero_host"] {
+        let up = serde_json::json!({"file": shared().join(format!("data/{name}.csv")), "head": 1,
+            "partition": 3, "table_name": name, "namespace": "experiment"});
+        let c = write(&jdir, &format!("{name}.json"), &up.to_string());
+        let o = fedflow(&jdir, &["data", "upload", "-c", c.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let dsl = serde_json::json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        "hetero_feature_binning_0": {"module": "HeteroFeatureBinning", "input": {"data": {"data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}}
+    }});
+    let pipeline = |engine: serde_json::Value| {
+        let conf = serde_json::json!({"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+        "role": {"guest": [9999], "host": [10000]},
+        "job_parameters": {"common": engine},
+        "component_parameters": {
+            "common": {"hetero_feature_binning_0": {"method": "quantile", "bin_num": 6}},
+            "role": {
+                "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
+                "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
+            }}});
+        let c = write(&jdir, "conf.json", &conf.to_string());
+        let d = write(&jdir, "dsl.json", &dsl.to_string());
+        let o = fedflow(
+            &jdir,
+            &[
+                "job",
+                "run",
+                "-c",
+                c.to_str().unwrap(),
+                "-d",
+                d.to_str().unwrap(),
+                "--json",
+            ],
+        );
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["status"], "success", "{r}");
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["component"].to_string(),
+                    t["party"].to_string(),
+                    t["summary"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = pipeline(serde_json::json!({"computing_engine": "STANDALONE"}));
+    let got = pipeline(serde_json::json!({"computing_engine": "SPARK",
+        "spark_run": {"master": master, "total-executor-cores": 1, "conf": {"spark.pyspark.python": "python3"}}}));
+    assert_eq!(want.len(), 8);
+    let binning = want
+        .iter()
+        .find(|t| t.0.contains("binning") && t.1.contains("guest"))
+        .unwrap();
+    assert!(
+        binning.2["iv"].as_object().is_some_and(|iv| iv.len() == 10),
+        "{:?}",
+        binning.2
+    );
+    assert_eq!(want, got, "pipeline on spark differs from standalone");
+    eprintln!(
+        "pipeline on standalone and spark in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // 8. The worker dying mid-job: the job is cancelled once no executor is
     //    left for lost_timeout, and the call fails with that cause.
     let mut o = options(&work, &master);
     o.lost_timeout = Duration::from_secs(5);
