@@ -61,7 +61,7 @@ impl FilterOp for KeyDivisible {
     type K = u64;
     type V = f64;
     fn keep(&self, k: &u64, _v: &f64) -> Result<bool, OpError> {
-        Ok(k % self.0 == 0)
+        Ok(k.is_multiple_of(self.0))
     }
 }
 register_op!(filter KeyDivisible, example: KeyDivisible(2), input: vec![(2u64, 1.0f64)]);
@@ -167,12 +167,14 @@ impl MapValuesOp for FailOn {
 }
 register_op!(map_values FailOn, example: FailOn(-1.0), input: vec![(1u64, 1.0f64)]);
 
-/// One operation's result: rows of each partition, in order.
-pub type Outcome = (String, Vec<Vec<(Vec<u8>, Vec<u8>)>>);
+/// Rows of each partition, in order.
+pub type PartRows = Vec<Vec<(Vec<u8>, Vec<u8>)>>;
+/// One operation's result.
+pub type Outcome = (String, PartRows);
 
 fn rows_of<K: fedflow_core::Data, V: fedflow_core::Data>(
     t: &TypedTable<K, V>,
-) -> Result<Vec<Vec<(Vec<u8>, Vec<u8>)>>, ComputingError> {
+) -> Result<PartRows, ComputingError> {
     Ok(t.raw()
         .blocks()?
         .iter()
@@ -180,7 +182,7 @@ fn rows_of<K: fedflow_core::Data, V: fedflow_core::Data>(
         .collect())
 }
 
-fn value<T: Serialize>(v: &T) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
+fn value<T: Serialize>(v: &T) -> PartRows {
     vec![vec![(
         Vec::new(),
         fedflow_core::encode(v).unwrap_or_default(),
@@ -204,48 +206,49 @@ pub fn run_all(
             .collect::<Vec<_>>(),
         partitions + 1,
     )?;
-    let mut out: Vec<Outcome> = Vec::new();
-    out.push(("parallelize".into(), rows_of(&a)?));
-    out.push(("count".into(), value(&a.count()?)));
-    out.push((
-        "map_values".into(),
-        rows_of(&a.map_values(Affine(2.0, 1.0))?)?,
-    ));
-    out.push(("map".into(), rows_of(&a.map(KeyMod(7))?)?));
-    out.push(("flat_map".into(), rows_of(&a.flat_map(Fan(3))?)?));
-    out.push(("filter".into(), rows_of(&a.filter(KeyDivisible(4))?)?));
-    out.push((
-        "map_partitions".into(),
-        rows_of(&a.map_partitions(Buckets(5))?)?,
-    ));
-    out.push((
-        "apply_partitions".into(),
-        rows_of(&a.apply_partitions(PartSummary)?)?,
-    ));
-    out.push((
-        "map_reduce_partitions".into(),
-        rows_of(&a.map_reduce_partitions(Buckets(5), AddPairs)?)?,
-    ));
-    out.push(("reduce".into(), value(&a.reduce(AddF64)?)));
-    out.push(("join".into(), rows_of(&a.join(&b, Diff)?)?));
-    out.push(("union".into(), rows_of(&a.union(&b)?)?));
-    out.push(("union_with".into(), rows_of(&a.union_with(&b, AddF64)?)?));
-    out.push(("subtract_by_key".into(), rows_of(&a.subtract_by_key(&b)?)?));
-    out.push((
-        "sample_fraction".into(),
-        rows_of(&a.sample(Sample::Fraction(0.3), 7)?)?,
-    ));
-    out.push((
-        "sample_num".into(),
-        rows_of(&a.sample(Sample::Num(25), 11)?)?,
-    ));
-    out.push((
-        "repartition".into(),
-        rows_of(&TypedTable::<u64, f64>::from_raw(
-            a.raw().repartition(partitions + 2)?,
-        ))?,
-    ));
-    out.push(("take".into(), value(&a.take(10)?)));
+    let mut out: Vec<Outcome> = vec![
+        ("parallelize".into(), rows_of(&a)?),
+        ("count".into(), value(&a.count()?)),
+        (
+            "map_values".into(),
+            rows_of(&a.map_values(Affine(2.0, 1.0))?)?,
+        ),
+        ("map".into(), rows_of(&a.map(KeyMod(7))?)?),
+        ("flat_map".into(), rows_of(&a.flat_map(Fan(3))?)?),
+        ("filter".into(), rows_of(&a.filter(KeyDivisible(4))?)?),
+        (
+            "map_partitions".into(),
+            rows_of(&a.map_partitions(Buckets(5))?)?,
+        ),
+        (
+            "apply_partitions".into(),
+            rows_of(&a.apply_partitions(PartSummary)?)?,
+        ),
+        (
+            "map_reduce_partitions".into(),
+            rows_of(&a.map_reduce_partitions(Buckets(5), AddPairs)?)?,
+        ),
+        ("reduce".into(), value(&a.reduce(AddF64)?)),
+        ("join".into(), rows_of(&a.join(&b, Diff)?)?),
+        ("union".into(), rows_of(&a.union(&b)?)?),
+        ("union_with".into(), rows_of(&a.union_with(&b, AddF64)?)?),
+        ("subtract_by_key".into(), rows_of(&a.subtract_by_key(&b)?)?),
+        (
+            "sample_fraction".into(),
+            rows_of(&a.sample(Sample::Fraction(0.3), 7)?)?,
+        ),
+        (
+            "sample_num".into(),
+            rows_of(&a.sample(Sample::Num(25), 11)?)?,
+        ),
+        (
+            "repartition".into(),
+            rows_of(&TypedTable::<u64, f64>::from_raw(
+                a.raw().repartition(partitions + 2)?,
+            ))?,
+        ),
+        ("take".into(), value(&a.take(10)?)),
+    ];
     let empty = parallelize::<u64, f64>(session, Vec::new(), partitions)?;
     out.push(("reduce_empty".into(), value(&empty.reduce(AddF64)?)));
     Ok(out)

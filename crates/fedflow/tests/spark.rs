@@ -235,8 +235,7 @@ fn spark_engine_on_a_real_cluster() {
     let t = Instant::now();
     let e = a
         .map_values(conformance::Affine(1.0, 1.0))
-        .err()
-        .expect("must fail without executors")
+        .expect_err("must fail without executors")
         .to_string();
     assert!(e.contains("no live Spark executor for 5s"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(90), "{:?}", t.elapsed());
