@@ -133,11 +133,12 @@ impl Inner {
     /// Loads lines written to a local directory as a cached table.
     fn load_lines(self: &Arc<Self>, lines_dir: &Path, n: usize) -> Result<Arc<dyn Table>> {
         let view = self.name("t");
+        // The files stay until the session ends: Spark rereads them to rebuild
+        // a cached partition lost with an executor.
         let out = self.driver.call(json!({
             "op": "load", "path": file_uri(lines_dir), "view": view, "shuffle": n
-        }));
-        let _ = std::fs::remove_dir_all(lines_dir);
-        Ok(Arc::new(SparkTable::new(self, view, n, &out?)?))
+        }))?;
+        Ok(Arc::new(SparkTable::new(self, view, n, &out)?))
     }
 
     /// Writes blocks as lines (`p, tag, count, base64`) into a new directory.
