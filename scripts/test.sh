@@ -10,6 +10,8 @@ scripts/prereqs.sh
 tests/board/setup.sh
 # FATE's Python client for the acceptance test (crates/fedflow/tests/fate_client.rs).
 [ -x .venv/bin/flow ] || { python3 -m venv .venv && .venv/bin/pip install -q fate-client==1.11.3 "urllib3<2"; }
+# Apache Spark (pyspark==4.3.0 in .venv-spark, Java 17) for the Spark engine's tests.
+scripts/spark.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release

@@ -7,6 +7,7 @@
 //! * [`runner`]: runs a job's tasks, component by component in DAG order, for
 //!   every party of the roster or only the ones this process hosts.
 
+pub mod computing;
 pub mod conf;
 pub mod dsl;
 pub mod models;

@@ -3,6 +3,7 @@
 //! peers through the federation ([`fedflow_federation::Federation::abort`]), so they stop waiting,
 //! and the job ends `failed` with the first cause.
 
+use crate::computing::open_session;
 use crate::conf::{err, ComputingEngine, ConfError, JobConf};
 use crate::dsl::{ComponentDef, Dsl};
 use crate::models::ModelStore;
@@ -10,7 +11,7 @@ use fedflow_components::{
     component, ComponentError, ComponentOutput, Dataset, Inputs, MemoryTracker, Metric, ModelData,
     TaskContext, MODULES,
 };
-use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
+use fedflow_computing::Session;
 use fedflow_core::Party;
 use fedflow_storage::StorageContext;
 use serde::Serialize;
@@ -65,6 +66,9 @@ pub struct TaskReport {
     pub metrics: Vec<Metric>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The computing engine's application (Spark: id, UI and master).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_info: Option<String>,
 }
 
 /// A job's outcome.
@@ -143,17 +147,7 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
                 "missing: a DSL with pipeline.* model inputs (a predict job) needs model_id and model_version",
             ));
         }
-        if jp.computing_engine()? == ComputingEngine::Spark {
-            let field = if jp.computing_engine.is_some() {
-                "computing_engine"
-            } else {
-                "backend"
-            };
-            return Err(err(
-                format!("job_parameters.{field}"),
-                "the Spark engine is not available in this build yet; use STANDALONE (backend 0)",
-            ));
-        }
+        jp.computing_engine()?;
     }
     Ok(())
 }
@@ -189,6 +183,12 @@ pub fn run_job(conf: &JobConf, dsl: &Dsl, options: &RunOptions) -> Result<JobRep
         .iter()
         .map(|(p, _)| (*p, PartyState::default()))
         .collect();
+    // Spark: one application per party for the whole job, so that the tables
+    // components pass along in memory stay on one engine session.
+    let sessions: BTreeMap<Party, SessionCell> = parties
+        .iter()
+        .map(|(p, _)| (*p, SessionCell::new()))
+        .collect();
     let mut tasks = Vec::new();
     let mut failed = false;
     for def in &dsl.components {
@@ -210,8 +210,11 @@ pub fn run_job(conf: &JobConf, dsl: &Dsl, options: &RunOptions) -> Result<JobRep
                 .zip(inputs)
                 .map(|(&(party, idx), inputs)| {
                     let (job_id, storage) = (&job_id, &storage);
+                    let cell = &sessions[&party];
                     s.spawn(move || {
-                        run_task(conf, job_id, def, party, idx, inputs, storage, options)
+                        run_task(
+                            conf, job_id, def, party, idx, inputs, storage, options, cell,
+                        )
                     })
                 })
                 .collect();
@@ -273,6 +276,7 @@ impl TaskReport {
             summary: serde_json::Value::Null,
             metrics: Vec::new(),
             error: None,
+            engine_info: None,
         }
     }
 }
@@ -346,6 +350,9 @@ fn resolve_inputs(
     Ok(inputs)
 }
 
+/// A party's computing session shared by its tasks (Spark), opened once.
+type SessionCell = std::sync::OnceLock<Result<(Arc<dyn Session>, Option<String>), String>>;
+
 #[allow(clippy::too_many_arguments)]
 fn run_task(
     conf: &JobConf,
@@ -356,25 +363,31 @@ fn run_task(
     inputs: Result<Inputs, String>,
     storage: &StorageContext,
     options: &RunOptions,
+    cell: &SessionCell,
 ) -> (TaskReport, Option<ComponentOutput>) {
     let cpn = def.name.as_str();
     let started = Instant::now();
     let tracker = Arc::new(MemoryTracker::default());
     let mut report = TaskReport::new(def, party, TaskStatus::Failed);
+    let engine_info_out = std::sync::Mutex::new(None);
     let result = (|| -> Result<ComponentOutput, String> {
         let jp = conf
             .job_parameters(party.role, idx)
             .map_err(|e| e.to_string())?;
         let timeout = options.timeout.unwrap_or(Duration::from_secs(jp.timeout));
         let session_id = format!("{job_id}_{cpn}_{}_{}", party.role, party.party_id);
-        let computing = StandaloneSession::new(
-            session_id,
-            StandaloneOptions {
-                memory_budget: options.memory_budget,
-                spill_dir: Some(options.data_dir.join("spill")),
-            },
-        )
-        .map_err(|e| e.to_string())?;
+        let open = |id: &str| {
+            open_session(&jp, id, &options.data_dir, options.memory_budget)
+                .map(|o| (o.session, o.engine_info))
+        };
+        let (computing, engine_info) =
+            if jp.computing_engine().map_err(|e| e.to_string())? == ComputingEngine::Spark {
+                cell.get_or_init(|| open(&format!("{job_id}_{}_{}", party.role, party.party_id)))
+                    .clone()?
+            } else {
+                open(&session_id)?
+            };
+        *engine_info_out.lock().unwrap_or_else(|e| e.into_inner()) = engine_info;
         let federation = crate::task::open_federation(
             &jp,
             &options.data_dir.join("federation"),
@@ -393,7 +406,7 @@ fn run_task(
                 local: party,
                 roster: conf.roster.clone(),
                 params: conf.component_parameters(cpn, party.role, idx),
-                computing: Arc::new(computing),
+                computing: computing.clone(),
                 federation: federation.clone(),
                 tracker: tracker.clone(),
                 inputs,
@@ -421,6 +434,9 @@ fn run_task(
     })();
     report.elapsed_ms = started.elapsed().as_millis();
     report.metrics = tracker.metrics();
+    report.engine_info = engine_info_out
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     match result {
         Ok(out) => {
             report.status = TaskStatus::Success;

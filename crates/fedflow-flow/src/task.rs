@@ -13,7 +13,6 @@ use fedflow_components::{
     component, preview_value, ComponentOutput, Dataset, Inputs, Metric, Schema, TaskContext,
     Tracker,
 };
-use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_computing::Session;
 use fedflow_core::Party;
 use fedflow_federation::{Federation, Roster};
@@ -206,16 +205,12 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
         "{}_{}_{}_{}",
         spec.job_id, spec.component, spec.party.role, spec.party.party_id
     );
-    let computing: Arc<dyn Session> = Arc::new(
-        StandaloneSession::new(
-            session_id,
-            StandaloneOptions {
-                memory_budget: None,
-                spill_dir: Some(env.data_dir.join("spill")),
-            },
-        )
-        .map_err(|e| e.to_string())?,
-    );
+    let opened = crate::computing::open_session(&jp, &session_id, &env.data_dir, None)?;
+    if let Some(info) = &opened.engine_info {
+        tracing::info!(task = %session_id, "{info}");
+    }
+    let engine_info = opened.engine_info.clone();
+    let computing: Arc<dyn Session> = opened.session;
 
     // Inputs: upstream outputs of this party, and models.
     let mut inputs = Inputs::default();
@@ -335,7 +330,17 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
         spec.component,
         spec.party
     );
-    Ok(out.summary)
+    // The Spark application shows in `job query` / the task's summary.
+    let mut summary = out.summary;
+    if let Some(info) = engine_info {
+        if summary.is_null() {
+            summary = serde_json::json!({});
+        }
+        if let Some(obj) = summary.as_object_mut() {
+            obj.insert("spark_application".into(), info.into());
+        }
+    }
+    Ok(summary)
 }
 
 const SCHEMA_KEY: &str = "fedflow_schema";

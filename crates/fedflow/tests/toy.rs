@@ -310,6 +310,14 @@ fn bad_job_input_gets_one_clear_line() {
         &o,
         &["components.x_0.module: unknown module 'NoSuchModule'"],
     );
-    let o = fedflow(dir.path(), &["toy", "--backend", "spark"]);
-    assert_fails_with(&o, &["Spark engine is not available"]);
+    // The Spark engine without a Spark install: the task fails, cause in one line.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_fedflow"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--log", "warn", "toy", "--backend", "spark"])
+        .args(["--spark-master", "spark://127.0.0.1:9"])
+        .env("SPARK_HOME", dir.path().join("no-spark"))
+        .output()
+        .unwrap();
+    assert_fails_with(&o, &["Spark not found", "has no bin/spark-submit"]);
 }

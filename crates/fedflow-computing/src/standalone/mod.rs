@@ -7,6 +7,7 @@
 //! deleted when their partition is dropped and the directory when the session
 //! ends.
 
+pub mod kernels;
 mod table;
 
 pub use table::StandaloneTable;

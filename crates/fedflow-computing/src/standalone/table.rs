@@ -1,13 +1,10 @@
 //! The standalone table and its operations.
 
-use super::{engine_err, Inner, Part, ENGINE};
+use super::{engine_err, kernels, Inner, Part, ENGINE};
 use crate::error::ComputingError;
 use crate::op::{CombineFn, PartitionFn};
 use crate::table::{RawRows, Sample, Table};
-use fedflow_core::{partition_of, RowBlock, RowBlockBuilder};
-use hashbrown::HashMap;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use fedflow_core::{RowBlock, RowBlockBuilder};
 use rayon::prelude::*;
 use std::any::Any;
 use std::borrow::Cow;
@@ -39,7 +36,7 @@ impl StandaloneTable {
     ) -> Result<Self> {
         let parts = pieces
             .into_par_iter()
-            .map(|blocks| inner.admit(dedupe(&blocks, reducer)?))
+            .map(|blocks| inner.admit(kernels::dedupe(&blocks, reducer)?))
             .collect::<Result<Vec<_>>>()?;
         Ok(StandaloneTable::new(inner, parts))
     }
@@ -105,13 +102,7 @@ fn shuffle(
 ) -> Result<StandaloneTable> {
     let split: Vec<Vec<RowBlock>> = sources
         .par_iter()
-        .map(|block| {
-            let mut out: Vec<RowBlockBuilder> = (0..n).map(|_| RowBlockBuilder::new()).collect();
-            for (k, v) in block.iter() {
-                out[partition_of(k, n)].push(k, v);
-            }
-            out.into_iter().map(RowBlockBuilder::finish).collect()
-        })
+        .map(|block| kernels::split(block, n))
         .collect();
     drop(sources);
     // Transpose [src][dst] into [dst][src].
@@ -122,55 +113,6 @@ fn shuffle(
         }
     }
     StandaloneTable::from_pieces(inner, pieces, reducer)
-}
-
-/// One block from pieces, keys unique: later rows replace earlier ones, or are
-/// merged with `reducer`.
-fn dedupe(pieces: &[RowBlock], reducer: Option<&dyn CombineFn>) -> Result<RowBlock> {
-    let total: usize = pieces.iter().map(RowBlock::len).sum();
-    let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(total);
-    let mut rows: Vec<(&[u8], Cow<[u8]>)> = Vec::with_capacity(total);
-    for piece in pieces {
-        for (k, v) in piece.iter() {
-            match index.get(k) {
-                Some(&i) => {
-                    rows[i].1 = match reducer {
-                        Some(r) => Cow::Owned(r.combine(&rows[i].1, v)?),
-                        None => Cow::Borrowed(v),
-                    }
-                }
-                None => {
-                    index.insert(k, rows.len());
-                    rows.push((k, Cow::Borrowed(v)));
-                }
-            }
-        }
-    }
-    if rows.len() == total && pieces.len() == 1 {
-        return Ok(pieces[0].clone());
-    }
-    let bytes: usize = pieces.iter().map(RowBlock::byte_len).sum();
-    let mut b = RowBlockBuilder::with_capacity(bytes);
-    for (k, v) in &rows {
-        b.push(k, v);
-    }
-    Ok(b.finish())
-}
-
-fn fold(block: &RowBlock, op: &dyn CombineFn) -> Result<Option<Vec<u8>>> {
-    let mut it = block.iter();
-    let Some((_, first)) = it.next() else {
-        return Ok(None);
-    };
-    let mut acc = first.to_vec();
-    for (_, v) in it {
-        acc = op.combine(&acc, v)?;
-    }
-    Ok(Some(acc))
-}
-
-fn part_rng(seed: u64, index: usize) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 impl Table for StandaloneTable {
@@ -236,7 +178,7 @@ impl Table for StandaloneTable {
         let partials = self
             .parts
             .par_iter()
-            .map(|p| fold(&p.block, op.as_ref()))
+            .map(|p| Ok(kernels::fold(&p.block, op.as_ref())?))
             .collect::<Result<Vec<_>>>()?;
         let mut acc: Option<Vec<u8>> = None;
         for v in partials.into_iter().flatten() {
@@ -251,63 +193,19 @@ impl Table for StandaloneTable {
     fn join(&self, other: &dyn Table, op: Arc<dyn CombineFn>) -> Result<Arc<dyn Table>> {
         let other = self.same_engine(other)?;
         let other = self.aligned(other)?;
-        self.map_each(|i, left| {
-            let right = other.block(i);
-            let mut out = RowBlockBuilder::with_capacity(left.byte_len().min(right.byte_len()));
-            if right.len() <= left.len() {
-                let map: HashMap<&[u8], &[u8]> = right.iter().collect();
-                for (k, lv) in left.iter() {
-                    if let Some(rv) = map.get(k) {
-                        out.push(k, &op.combine(lv, rv)?);
-                    }
-                }
-            } else {
-                let map: HashMap<&[u8], &[u8]> = left.iter().collect();
-                for (k, rv) in right.iter() {
-                    if let Some(lv) = map.get(k) {
-                        out.push(k, &op.combine(lv, rv)?);
-                    }
-                }
-            }
-            Ok(out)
-        })
+        self.map_each(|i, left| Ok(kernels::join(left, other.block(i), op.as_ref())?))
     }
 
     fn union(&self, other: &dyn Table, op: Option<Arc<dyn CombineFn>>) -> Result<Arc<dyn Table>> {
         let other = self.same_engine(other)?;
         let other = self.aligned(other)?;
-        self.map_each(|i, left| {
-            let right = other.block(i);
-            let rmap: HashMap<&[u8], &[u8]> = right.iter().collect();
-            let mut out = RowBlockBuilder::with_capacity(left.byte_len() + right.byte_len());
-            let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::with_capacity(left.len());
-            for (k, lv) in left.iter() {
-                seen.insert(k);
-                match (rmap.get(k), &op) {
-                    (Some(rv), Some(op)) => out.push(k, &op.combine(lv, rv)?),
-                    _ => out.push(k, lv),
-                }
-            }
-            for (k, rv) in right.iter() {
-                if !seen.contains(k) {
-                    out.push(k, rv);
-                }
-            }
-            Ok(out)
-        })
+        self.map_each(|i, left| Ok(kernels::union(left, other.block(i), op.as_deref())?))
     }
 
     fn subtract_by_key(&self, other: &dyn Table) -> Result<Arc<dyn Table>> {
         let other = self.same_engine(other)?;
         let other = self.aligned(other)?;
-        self.map_each(|i, left| {
-            let rset: hashbrown::HashSet<&[u8]> = other.block(i).iter().map(|(k, _)| k).collect();
-            let mut out = RowBlockBuilder::new();
-            for (k, v) in left.iter().filter(|(k, _)| !rset.contains(k)) {
-                out.push(k, v);
-            }
-            Ok(out)
-        })
+        self.map_each(|i, left| Ok(kernels::subtract(left, other.block(i))))
     }
 
     fn sample(&self, how: Sample, seed: u64) -> Result<Arc<dyn Table>> {
@@ -318,44 +216,12 @@ impl Table for StandaloneTable {
                         "sample: fraction must be in [0, 1], got {f}"
                     )));
                 }
-                self.map_each(|i, block| {
-                    let mut rng = part_rng(seed, i);
-                    let mut out = RowBlockBuilder::new();
-                    for (k, v) in block.iter() {
-                        if rng.gen::<f64>() < f {
-                            out.push(k, v);
-                        }
-                    }
-                    Ok(out)
-                })
+                self.map_each(|i, block| Ok(kernels::sample_fraction(block, f, seed, i)))
             }
             Sample::Num(num) => {
                 let sizes: Vec<usize> = self.parts.iter().map(|p| p.block.len()).collect();
-                let total: usize = sizes.iter().sum();
-                let mut rng = part_rng(seed, usize::MAX);
-                let mut chosen =
-                    rand::seq::index::sample(&mut rng, total, num.min(total)).into_vec();
-                chosen.sort_unstable();
-                let mut starts = Vec::with_capacity(sizes.len());
-                let mut acc = 0;
-                for s in &sizes {
-                    starts.push(acc);
-                    acc += s;
-                }
-                self.map_each(|i, block| {
-                    let (lo, hi) = (starts[i], starts[i] + sizes[i]);
-                    let from = chosen.partition_point(|&x| x < lo);
-                    let to = chosen.partition_point(|&x| x < hi);
-                    let mut want = chosen[from..to].iter().map(|x| x - lo).peekable();
-                    let mut out = RowBlockBuilder::new();
-                    for (j, (k, v)) in block.iter().enumerate() {
-                        if want.peek() == Some(&j) {
-                            want.next();
-                            out.push(k, v);
-                        }
-                    }
-                    Ok(out)
-                })
+                let picks = kernels::sample_positions(&sizes, num, seed);
+                self.map_each(|i, block| Ok(kernels::select(block, &picks[i])))
             }
         }
     }

@@ -34,6 +34,8 @@ pub enum BenchAll {
     /// One party of `bench federation`.
     #[command(hide = true)]
     FederationPeer(PeerArgs),
+    /// The Spark engine: per-op overhead vs Spark's trivial job, throughput vs standalone.
+    Spark(super::spark::BenchSparkArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +105,7 @@ pub fn run(cmd: BenchAll, dir: &Path) -> Result<()> {
         BenchAll::Base(c) => super::bench::run(c, dir),
         BenchAll::Federation(a) => run_bench(a, dir),
         BenchAll::FederationPeer(a) => run_peer(a),
+        BenchAll::Spark(a) => super::spark::run_bench(a, dir),
     }
 }
 

@@ -305,6 +305,9 @@ pub fn print_report(r: &JobReport, json: bool) {
             }
         }
         println!("{line}");
+        if let Some(info) = &t.engine_info {
+            println!("    {info}");
+        }
         if t.module == "Evaluation" && t.error.is_none() {
             print_metrics(&t.summary);
         }

@@ -9,6 +9,7 @@ pub mod gen;
 pub mod job;
 pub mod model;
 pub mod server;
+pub mod spark;
 pub mod testsuite;
 pub mod toy;
 
@@ -64,6 +65,12 @@ pub enum Command {
     /// Tracking on a server: metrics, output data, output model.
     #[command(subcommand)]
     Tracking(model::TrackingCommand),
+    /// A local Spark standalone cluster for the Spark engine: up, down, status.
+    #[command(subcommand)]
+    Spark(spark::SparkCommand),
+    /// The Spark engine's executor-side worker (rows on stdin, rows on stdout).
+    #[command(hide = true)]
+    Worker(spark::WorkerArgs),
 }
 
 /// The data directory: `--data-dir`, `$FEDFLOW_HOME`, else `~/.fedflow`.
@@ -120,5 +127,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(c) => model::run_model(c, &client::server_url(&server)),
         Command::Tracking(c) => model::run_tracking(c, &client::server_url(&server)),
         Command::Testsuite(a) => testsuite::run(a, &dir),
+        Command::Spark(c) => spark::run_spark(c, &dir),
+        Command::Worker(a) => spark::run_worker(a),
     }
 }

@@ -22,9 +22,13 @@ pub struct ToyArgs {
     /// Partitions.
     #[arg(long, default_value_t = 4)]
     partition: u64,
-    /// Computing engine: standalone (spark comes with the Spark engine).
+    /// Computing engine: standalone or spark.
     #[arg(long, default_value = "standalone")]
     backend: String,
+    /// Spark master for `--backend spark` (default: $FEDFLOW_SPARK_MASTER, else
+    /// the local cluster of `fedflow spark up`, started if needed).
+    #[arg(long, env = "FEDFLOW_SPARK_MASTER")]
+    spark_master: Option<String>,
     /// Run guest and host as two separate OS processes.
     #[arg(long)]
     processes: bool,
@@ -34,7 +38,7 @@ pub struct ToyArgs {
 }
 
 fn conf(a: &ToyArgs) -> serde_json::Value {
-    json!({
+    let mut c = json!({
         "dsl_version": 2,
         "initiator": {"role": "guest", "party_id": a.guest},
         "role": {"guest": [a.guest], "host": [a.host]},
@@ -46,16 +50,34 @@ fn conf(a: &ToyArgs) -> serde_json::Value {
                 "host": {"0": {"secure_add_example_0": {"seed": 321}}}
             }
         }
-    })
+    });
+    if let Some(m) = &a.spark_master {
+        // One core per party: both parties' applications share the cluster.
+        c["job_parameters"]["common"]["spark_run"] =
+            json!({"master": m, "total-executor-cores": 1});
+    }
+    c
 }
 
 fn dsl() -> serde_json::Value {
     json!({"components": {"secure_add_example_0": {"module": "SecureAddExample"}}})
 }
 
-pub fn run(a: ToyArgs, dir: &Path) -> Result<()> {
+pub fn run(mut a: ToyArgs, dir: &Path) -> Result<()> {
     if !matches!(a.backend.as_str(), "standalone" | "spark") {
         bail!("--backend '{}': expected standalone or spark", a.backend);
+    }
+    if a.backend == "spark" && a.spark_master.is_none() {
+        let info = fedflow_spark::cluster::ensure_running(
+            &super::spark::cluster_dir(dir),
+            super::spark::local_cores(),
+            "4g",
+        )?;
+        println!(
+            "local Spark cluster: {} (stop it with `fedflow spark down`)",
+            info.master_url
+        );
+        a.spark_master = Some(info.master_url);
     }
     if a.processes {
         return run_processes(&a, dir);
