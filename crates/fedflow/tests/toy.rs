@@ -164,6 +164,14 @@ fn guest_and_host_as_separate_job_run_processes() {
     );
 }
 
+/// Whether some session under `fed` has the host's pid file.
+fn host_registered(fed: &std::path::Path) -> bool {
+    std::fs::read_dir(fed).is_ok_and(|d| {
+        d.flatten()
+            .any(|s| s.path().join("parties").join("host-10000.pid").exists())
+    })
+}
+
 #[test]
 fn a_peer_killed_mid_job_fails_the_job_quickly() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,8 +200,18 @@ fn a_peer_killed_mid_job_fails_the_job_quickly() {
         .args(["--party", "host:10000", "--job-id", "kill_1"])
         .spawn()
         .unwrap();
-    // Let the host register and start working, then kill it.
-    std::thread::sleep(Duration::from_millis(400));
+    // Let the host register (its pid file in the session's mailbox) and start
+    // working, then kill it. Polling, not a fixed sleep: a loaded machine may
+    // take seconds to get there.
+    let registered = Instant::now();
+    while !host_registered(&dir.path().join("federation")) {
+        assert!(
+            registered.elapsed() < Duration::from_secs(60),
+            "the host never registered in the federation directory"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     host.kill().unwrap();
     host.wait().unwrap();
     let t = Instant::now();
