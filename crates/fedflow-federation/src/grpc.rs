@@ -297,6 +297,23 @@ fn party(role: &str, pid: u64) -> std::result::Result<Party, Status> {
     Ok(Party::new(role, pid))
 }
 
+/// The first packet of a push, its header and the message kind it announces.
+async fn first_packet(
+    s: &mut Streaming<pb::Packet>,
+) -> std::result::Result<(pb::Packet, pb::Header, Kind), Status> {
+    let first = s
+        .message()
+        .await?
+        .ok_or_else(|| Status::invalid_argument("an empty push"))?;
+    let h = first
+        .header
+        .clone()
+        .ok_or_else(|| Status::invalid_argument("the first packet has no header"))?;
+    let kind = Kind::parse(&h.kind)
+        .ok_or_else(|| Status::invalid_argument(format!("kind '{}'", h.kind)))?;
+    Ok((first, h, kind))
+}
+
 #[tonic::async_trait]
 impl Transfer for Service {
     async fn push(
@@ -305,16 +322,7 @@ impl Transfer for Service {
     ) -> std::result::Result<Response<pb::PushReply>, Status> {
         let _active = Active::enter(&self.inbox.active);
         let mut s = req.into_inner();
-        let first = s
-            .message()
-            .await?
-            .ok_or_else(|| Status::invalid_argument("an empty push"))?;
-        let h = first
-            .header
-            .clone()
-            .ok_or_else(|| Status::invalid_argument("the first packet has no header"))?;
-        let kind = Kind::parse(&h.kind)
-            .ok_or_else(|| Status::invalid_argument(format!("kind '{}'", h.kind)))?;
+        let (first, h, kind) = first_packet(&mut s).await?;
         let head = Head {
             kind,
             len: h.len,
@@ -503,16 +511,7 @@ impl Transfer for MailboxService {
         req: Request<Streaming<pb::Packet>>,
     ) -> std::result::Result<Response<pb::PushReply>, Status> {
         let mut s = req.into_inner();
-        let first = s
-            .message()
-            .await?
-            .ok_or_else(|| Status::invalid_argument("an empty push"))?;
-        let h = first
-            .header
-            .clone()
-            .ok_or_else(|| Status::invalid_argument("the first packet has no header"))?;
-        let kind = Kind::parse(&h.kind)
-            .ok_or_else(|| Status::invalid_argument(format!("kind '{}'", h.kind)))?;
+        let (first, h, kind) = first_packet(&mut s).await?;
         let partitions = match kind {
             Kind::Object => None,
             Kind::Table => Some(h.partitions),
