@@ -24,6 +24,7 @@ mod imp;
 mod imp;
 
 use imp::Inner;
+pub(crate) use imp::{mul_wide, redc};
 
 /// Name of the compiled-in backend.
 pub const BACKEND: &str = imp::NAME;
@@ -244,6 +245,16 @@ impl BigUint {
                 return v;
             }
         }
+    }
+
+    /// Little-endian 64-bit limbs, zero-padded to `len` (longer if needed).
+    pub(crate) fn to_limbs(&self, len: usize) -> Vec<u64> {
+        imp::to_limbs(&self.0, len)
+    }
+
+    /// From little-endian 64-bit limbs.
+    pub(crate) fn from_limbs(l: &[u64]) -> Self {
+        BigUint(imp::from_limbs(l))
     }
 
     /// Probable-prime test (trial division + Miller–Rabin / BPSW).

@@ -30,6 +30,7 @@ pub mod bench;
 pub mod bigint;
 pub mod error;
 pub mod fixedpoint;
+pub mod montgomery;
 pub mod pack;
 pub mod paillier;
 pub mod psi;
@@ -37,6 +38,7 @@ pub mod psi;
 pub use bigint::BigUint;
 pub use error::{CryptoError, Result};
 pub use fixedpoint::EncodedNumber;
+pub use montgomery::{MontElem, Montgomery};
 pub use pack::Packer;
 pub use paillier::{
     Ciphertext, Obfuscation, ObfuscatorPool, PaillierKeypair, PrivateKey, PublicKey,

@@ -33,6 +33,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::bigint::BigUint;
 use crate::error::{CryptoError, Result};
 use crate::fixedpoint::{self, EncodedNumber};
+use crate::montgomery::{MontElem, Montgomery};
 
 /// Default key size (FATE ≤ 1.11.3).
 pub const DEFAULT_KEY_BITS: u32 = 1024;
@@ -46,15 +47,16 @@ fn rng() -> ChaCha20Rng {
     ChaCha20Rng::from_rng(OsRng).unwrap_or_else(|_| ChaCha20Rng::from_entropy())
 }
 
-/// Fixed-base table for `hs^α`: `table[i][j] = hs^(j · 2^(w·i)) mod n²`.
+/// Fixed-base table for `hs^α`: `table[i][j] = hs^(j · 2^(w·i)) mod n²`, in
+/// Montgomery form (an obfuscator is a product of one entry per window).
 struct DjnTable {
     window: u32,
     alpha_bits: u32,
-    table: Vec<Vec<BigUint>>,
+    table: Vec<Vec<MontElem>>,
 }
 
 impl DjnTable {
-    fn build(n: &BigUint, n2: &BigUint, window: u32, alpha_bits: u32) -> Self {
+    fn build(mont: &Montgomery, n: &BigUint, n2: &BigUint, window: u32, alpha_bits: u32) -> Self {
         let mut r = rng();
         let hs = loop {
             let x = BigUint::random_below(n, &mut r);
@@ -68,18 +70,27 @@ impl DjnTable {
         };
         let windows = alpha_bits.div_ceil(window);
         let size = 1usize << window;
-        let mut table = Vec::with_capacity(windows as usize);
-        let mut base = hs;
+        // Each window's base is hs^(2^(w·i)); its row is built in parallel.
+        let mut bases = Vec::with_capacity(windows as usize);
+        let mut base = mont.to_mont(&hs);
         for _ in 0..windows {
-            let mut row = Vec::with_capacity(size);
-            row.push(BigUint::one());
-            for j in 1..size {
-                let next = row[j - 1].mul_mod(&base, n2);
-                row.push(next);
+            bases.push(base.clone());
+            for _ in 0..window {
+                mont.square_assign(&mut base);
             }
-            base = row[size - 1].mul_mod(&base, n2);
-            table.push(row);
         }
+        let table = bases
+            .par_iter()
+            .map(|b| {
+                let mut row = Vec::with_capacity(size);
+                row.push(mont.one());
+                for j in 1..size {
+                    let next = mont.mul(&row[j - 1], b);
+                    row.push(next);
+                }
+                row
+            })
+            .collect();
         DjnTable {
             window,
             alpha_bits,
@@ -87,38 +98,39 @@ impl DjnTable {
         }
     }
 
-    fn obfuscator<R: RngCore + CryptoRng + ?Sized>(&self, n2: &BigUint, rng: &mut R) -> BigUint {
-        let alpha = BigUint::random_bits(self.alpha_bits, rng);
-        let bytes = alpha.to_bytes_be_padded((self.alpha_bits.div_ceil(8)) as usize);
-        let mut acc: Option<BigUint> = None;
-        // Windows of 8 bits map to bytes (least significant byte = window 0).
-        if self.window == 8 {
-            for (i, &b) in bytes.iter().rev().enumerate() {
-                if b == 0 {
-                    continue;
-                }
-                let t = &self.table[i][b as usize];
-                acc = Some(match acc {
-                    None => t.clone(),
-                    Some(a) => a.mul_mod(t, n2),
-                });
+    fn obfuscator<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        mont: &Montgomery,
+        rng: &mut R,
+    ) -> BigUint {
+        // α as little-endian 64-bit words, top word masked to alpha_bits.
+        let words = self.alpha_bits.div_ceil(64) as usize;
+        let mut alpha = vec![0u64; words + 1];
+        for w in alpha.iter_mut().take(words) {
+            *w = rng.next_u64();
+        }
+        let extra = words as u32 * 64 - self.alpha_bits;
+        if extra > 0 {
+            alpha[words - 1] &= u64::MAX >> extra;
+        }
+        let mask = (1u64 << self.window) - 1;
+        let mut acc: Option<MontElem> = None;
+        for (i, row) in self.table.iter().enumerate() {
+            let bit = i as u32 * self.window;
+            let (word, off) = ((bit / 64) as usize, bit % 64);
+            let mut d = alpha[word] >> off;
+            if off + self.window > 64 {
+                d |= alpha[word + 1] << (64 - off);
             }
-        } else {
-            let mask = (1u32 << self.window) - 1;
-            for i in 0..self.table.len() as u32 {
-                let digit = alpha.shr(i * self.window).low_bits(self.window);
-                let d = digit.to_u128().unwrap_or(0) as u32 & mask;
-                if d == 0 {
-                    continue;
+            let d = (d & mask) as usize;
+            if d != 0 {
+                match acc.as_mut() {
+                    None => acc = Some(row[d].clone()),
+                    Some(a) => mont.mul_assign(a, &row[d]),
                 }
-                let t = &self.table[i as usize][d as usize];
-                acc = Some(match acc {
-                    None => t.clone(),
-                    Some(a) => a.mul_mod(t, n2),
-                });
             }
         }
-        acc.unwrap_or_else(BigUint::one)
+        acc.map(|a| mont.from_mont(&a)).unwrap_or_else(BigUint::one)
     }
 }
 
@@ -127,6 +139,7 @@ struct PkInner {
     n2: BigUint,
     max_int: BigUint,
     djn: OnceLock<DjnTable>,
+    mont: OnceLock<Montgomery>,
 }
 
 /// Paillier public key (`g = n + 1`). Cheap to clone (shared inner state);
@@ -252,6 +265,7 @@ impl PublicKey {
                 n2,
                 max_int,
                 djn: OnceLock::new(),
+                mont: OnceLock::new(),
             }),
         })
     }
@@ -273,6 +287,15 @@ impl PublicKey {
         self.inner.n.bits()
     }
 
+    /// Montgomery arithmetic modulo `n²` (built on first use): products and
+    /// multi-exponentiations of ciphertexts.
+    pub fn montgomery(&self) -> &Montgomery {
+        self.inner.mont.get_or_init(|| {
+            // n is odd (a product of odd primes), so n² is too.
+            Montgomery::new(&self.inner.n2).unwrap_or_else(|| unreachable!("Paillier n² is odd"))
+        })
+    }
+
     /// Build the DJN fixed-base table now (otherwise built on first use;
     /// ~2 MB for 1024-bit keys, ~4 MB for 2048-bit keys).
     pub fn precompute_djn(&self) {
@@ -292,7 +315,13 @@ impl PublicKey {
         let mut built = false;
         self.inner.djn.get_or_init(|| {
             built = true;
-            DjnTable::build(&self.inner.n, &self.inner.n2, window_bits, alpha_bits)
+            DjnTable::build(
+                self.montgomery(),
+                &self.inner.n,
+                &self.inner.n2,
+                window_bits,
+                alpha_bits,
+            )
         });
         Ok(built)
     }
@@ -300,6 +329,7 @@ impl PublicKey {
     fn djn(&self) -> &DjnTable {
         self.inner.djn.get_or_init(|| {
             DjnTable::build(
+                self.montgomery(),
                 &self.inner.n,
                 &self.inner.n2,
                 DJN_WINDOW_BITS,
@@ -312,7 +342,7 @@ impl PublicKey {
     pub fn obfuscator(&self, how: Obfuscation<'_>) -> BigUint {
         let mut r = rand::thread_rng();
         match how {
-            Obfuscation::Djn => self.djn().obfuscator(&self.inner.n2, &mut r),
+            Obfuscation::Djn => self.djn().obfuscator(self.montgomery(), &mut r),
             Obfuscation::Full => self.full_obfuscator(&mut r),
             Obfuscation::Pool(pool) => pool.take().unwrap_or_else(|| self.full_obfuscator(&mut r)),
             Obfuscation::None => BigUint::one(),

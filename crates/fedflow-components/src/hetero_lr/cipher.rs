@@ -1,7 +1,8 @@
 //! Batched Paillier arithmetic over fixed-point vectors, shared by the linear
 //! models: values are encrypted at one fixed exponent so that sums need no
 //! alignment, and `Σ_i x_i·Enc(d_i)` is one multi-exponentiation per feature
-//! (bucket method over short quantised `x`), not one full modexp per row.
+//! (bucket method over short quantised `x`, Montgomery multiplication from
+//! `fedflow_crypto::Montgomery`), not one full modexp per row.
 
 use fedflow_crypto::{BigUint, Ciphertext, Obfuscation, PublicKey};
 use rayon::prelude::*;
@@ -116,67 +117,6 @@ pub fn mul_scalar(
     pk.mul_f64(a, s).map_err(crypto_err)
 }
 
-/// `Π bases[i]^exps[i] mod m` for non-negative exponents (bucket method).
-fn multi_exp(bases: &[&BigUint], exps: &[u128], m: &BigUint) -> BigUint {
-    let bits = exps
-        .iter()
-        .map(|e| 128 - e.leading_zeros())
-        .max()
-        .unwrap_or(0);
-    if bits == 0 {
-        return BigUint::one();
-    }
-    // Window minimising ceil(bits/w)·(n + 2^(w+1)) multiplications.
-    let n = bases.len();
-    let w = (1..=16u32)
-        .min_by_key(|&w| bits.div_ceil(w) as usize * (n + (2usize << w)))
-        .unwrap_or(4);
-    let windows = bits.div_ceil(w);
-    let mask = (1u128 << w) - 1;
-    let mut acc: Option<BigUint> = None;
-    for k in (0..windows).rev() {
-        if let Some(a) = acc.as_mut() {
-            for _ in 0..w {
-                *a = a.mul_mod(a, m);
-            }
-        }
-        let mut buckets: Vec<Option<BigUint>> = vec![None; 1 << w];
-        for (b, e) in bases.iter().zip(exps) {
-            let d = ((e >> (k * w)) & mask) as usize;
-            if d != 0 {
-                buckets[d] = Some(match buckets[d].take() {
-                    None => (*b).clone(),
-                    Some(x) => x.mul_mod(b, m),
-                });
-            }
-        }
-        // Σ d·B_d via running products.
-        let mut running: Option<BigUint> = None;
-        let mut total: Option<BigUint> = None;
-        for d in (1..buckets.len()).rev() {
-            if let Some(bd) = &buckets[d] {
-                running = Some(match running.take() {
-                    None => bd.clone(),
-                    Some(r) => r.mul_mod(bd, m),
-                });
-            }
-            if let Some(r) = &running {
-                total = Some(match total.take() {
-                    None => r.clone(),
-                    Some(t) => t.mul_mod(r, m),
-                });
-            }
-        }
-        if let Some(t) = total {
-            acc = Some(match acc.take() {
-                None => t,
-                Some(a) => a.mul_mod(&t, m),
-            });
-        }
-    }
-    acc.unwrap_or_else(BigUint::one)
-}
-
 /// `Π cts[i]^q[i] mod n²` for signed integer multipliers: one bucket
 /// multi-exponentiation for the positive and one for the negative ones
 /// (each base is in one of them), then one inversion.
@@ -199,11 +139,12 @@ fn signed_multi_exp(
             neg_e.push(q.unsigned_abs());
         }
     }
-    let p = multi_exp(&pos_b, &pos_e, n2);
+    let mont = pk.montgomery();
+    let p = mont.multi_exp(&pos_b, &pos_e);
     if neg_b.is_empty() {
         return Ok(p);
     }
-    let q = multi_exp(&neg_b, &neg_e, n2);
+    let q = mont.multi_exp(&neg_b, &neg_e);
     let inv = q.invert(n2).ok_or_else(|| {
         crate::ComponentError::Failed("weighted_sum: ciphertext not invertible".into())
     })?;
@@ -294,12 +235,10 @@ pub fn weighted_sums(
 pub fn sum(pk: &PublicKey, cts: &[Ciphertext]) -> Ciphertext {
     let exp = cts.first().map(|c| c.exponent()).unwrap_or(VALUE_EXP);
     let n2 = pk.n_squared();
+    let mont = pk.montgomery();
     let r = cts
-        .par_chunks(256)
-        .map(|ch| {
-            ch.iter()
-                .fold(BigUint::one(), |a, c| a.mul_mod(c.raw(), n2))
-        })
+        .par_chunks(4096)
+        .map(|ch| mont.product(ch.iter().map(Ciphertext::raw)))
         .reduce(BigUint::one, |a, b| a.mul_mod(&b, n2));
     Ciphertext::from_parts(r, exp)
 }

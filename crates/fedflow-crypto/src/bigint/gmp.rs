@@ -76,3 +76,50 @@ pub(super) fn is_probable_prime<R: RngCore + CryptoRng + ?Sized>(a: &Inner, _rng
     // GMP: trial division, Baillie–PSW, then Miller–Rabin rounds.
     a.is_probably_prime(30) != IsPrime::No
 }
+
+/// Little-endian 64-bit limbs of `a`, zero-padded to `len`.
+pub(crate) fn to_limbs(a: &Inner, len: usize) -> Vec<u64> {
+    let mut v = a.to_digits::<u64>(Order::Lsf);
+    v.resize(len.max(v.len()), 0);
+    v
+}
+pub(crate) fn from_limbs(l: &[u64]) -> Inner {
+    Integer::from_digits(l, Order::Lsf)
+}
+/// `t = a · b` (2·len limbs; `a`, `b`: len limbs), by GMP's `mpn_mul_n`
+/// (`mpn_sqr` when both are the same slice).
+pub(crate) fn mul_wide(t: &mut [u64], a: &[u64], b: &[u64]) {
+    let n = a.len();
+    debug_assert!(b.len() == n && t.len() >= 2 * n && n > 0);
+    // SAFETY: `t` holds 2n limbs and does not overlap `a` or `b` (distinct
+    // borrows); `a` and `b` hold n limbs each, as GMP's contract asks.
+    unsafe {
+        if std::ptr::eq(a.as_ptr(), b.as_ptr()) {
+            gmp_mpfr_sys::gmp::mpn_sqr(t.as_mut_ptr(), a.as_ptr(), n as _);
+        } else {
+            gmp_mpfr_sys::gmp::mpn_mul_n(t.as_mut_ptr(), a.as_ptr(), b.as_ptr(), n as _);
+        }
+    }
+}
+/// Montgomery reduction: `r = t · 2^(-64·len) mod m` for `t < m·2^(64·len)`
+/// (`t` is clobbered), `minv = -m^(-1) mod 2^64`.
+pub(crate) fn redc(r: &mut [u64], t: &mut [u64], m: &[u64], minv: u64) {
+    let n = m.len();
+    debug_assert!(r.len() == n && t.len() >= 2 * n);
+    // SAFETY: every pointer range lies inside `t` (2n limbs), `m` or `r`
+    // (n limbs each), which are distinct borrows.
+    unsafe {
+        use gmp_mpfr_sys::gmp;
+        let tp = t.as_mut_ptr();
+        for i in 0..n {
+            let q = (*tp.add(i)).wrapping_mul(minv);
+            // t[i..i+n] += q·m makes t[i] zero; keep the carry limb there.
+            let c = gmp::mpn_addmul_1(tp.add(i), m.as_ptr(), n as _, q);
+            *tp.add(i) = c;
+        }
+        let cy = gmp::mpn_add_n(r.as_mut_ptr(), tp.add(n), tp, n as _);
+        if cy != 0 || gmp::mpn_cmp(r.as_ptr(), m.as_ptr(), n as _) >= 0 {
+            gmp::mpn_sub_n(r.as_mut_ptr(), r.as_ptr(), m.as_ptr(), n as _);
+        }
+    }
+}

@@ -129,3 +129,73 @@ pub(super) fn is_probable_prime<R: RngCore + CryptoRng + ?Sized>(n: &Inner, rng:
     }
     true
 }
+
+/// Little-endian 64-bit limbs of `a`, zero-padded to `len`.
+pub(crate) fn to_limbs(a: &Inner, len: usize) -> Vec<u64> {
+    let mut v = a.to_u64_digits();
+    v.resize(len.max(v.len()), 0);
+    v
+}
+pub(crate) fn from_limbs(l: &[u64]) -> Inner {
+    let words: Vec<u32> = l
+        .iter()
+        .flat_map(|&x| [x as u32, (x >> 32) as u32])
+        .collect();
+    N::from_slice(&words)
+}
+/// `t = a · b` (schoolbook on 64-bit limbs).
+pub(crate) fn mul_wide(t: &mut [u64], a: &[u64], b: &[u64]) {
+    let n = a.len();
+    t[..2 * n].iter_mut().for_each(|x| *x = 0);
+    for (i, &ai) in a.iter().enumerate() {
+        let mut carry = 0u128;
+        for (j, &bj) in b.iter().enumerate() {
+            let v = u128::from(ai) * u128::from(bj) + u128::from(t[i + j]) + carry;
+            t[i + j] = v as u64;
+            carry = v >> 64;
+        }
+        t[i + n] = carry as u64;
+    }
+}
+/// Montgomery reduction: `r = t · 2^(-64·len) mod m` (`t` is clobbered).
+pub(crate) fn redc(r: &mut [u64], t: &mut [u64], m: &[u64], minv: u64) {
+    let n = m.len();
+    let mut top = 0u64; // carry out of t[2n-1]
+    for i in 0..n {
+        let q = t[i].wrapping_mul(minv);
+        let mut carry = 0u128;
+        for j in 0..n {
+            let v = u128::from(q) * u128::from(m[j]) + u128::from(t[i + j]) + carry;
+            t[i + j] = v as u64;
+            carry = v >> 64;
+        }
+        let mut k = i + n;
+        while carry != 0 && k < 2 * n {
+            let v = u128::from(t[k]) + carry;
+            t[k] = v as u64;
+            carry = v >> 64;
+            k += 1;
+        }
+        top += carry as u64;
+    }
+    r.copy_from_slice(&t[n..2 * n]);
+    let ge = top != 0 || {
+        let mut ord = std::cmp::Ordering::Equal;
+        for j in (0..n).rev() {
+            if r[j] != m[j] {
+                ord = r[j].cmp(&m[j]);
+                break;
+            }
+        }
+        ord != std::cmp::Ordering::Less
+    };
+    if ge {
+        let mut borrow = false;
+        for j in 0..n {
+            let (v, b1) = r[j].overflowing_sub(m[j]);
+            let (v, b2) = v.overflowing_sub(u64::from(borrow));
+            r[j] = v;
+            borrow = b1 || b2;
+        }
+    }
+}
