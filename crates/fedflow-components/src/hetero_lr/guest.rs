@@ -261,7 +261,7 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
                 };
                 // Multipliers are quantised at 2^-20: scale by 1/n afterwards,
                 // not inside them (they would lose precision for large batches).
-                let cross = cipher::weighted_sum(&pk, &forwards[0], &coef)?;
+                let cross = cipher::weighted_sum_auto(&pk, &forwards[0], &coef)?;
                 let cross = cipher::mul_scalar(&pk, &cross, 1.0 / nf)?;
                 let quad = cipher::mul_scalar(&pk, &sh, sh_coef)?;
                 let enc = cipher::add(&pk, &cross, &quad)?;
