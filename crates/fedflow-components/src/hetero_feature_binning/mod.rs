@@ -16,6 +16,20 @@
 //! as one ciphertext per class (`Enc(y == c)`), results per class in
 //! `multi_class_result`, and the column's IV is the average over classes.
 //!
+//! `optimal` (FATE's optimal binning, `optimal_binning_param`, see
+//! `optimal.rs`): each column is first cut into `init_bin_nums` initial
+//! buckets (`init_bucket_method` quantile or bucket), then adjacent buckets
+//! are merged by `metric_method` (iv, gini, chi_square: bottom-up heap
+//! merge; ks: top-down splits) under `min_bin_pct` / `max_bin_pct` and
+//! `mixture` until at most `bin_num` bins remain. Binary labels only. The
+//! guest merges its own columns locally. For a host's columns the host
+//! returns the encrypted per-initial-bucket sums as above plus the
+//! anonymised names it wants merged (`optimal_columns`, its non-categorical
+//! ones); the guest decrypts, merges, and sends back per column the index
+//! of the last initial bucket of each final bin (`bucket_idx`); the host
+//! keeps its initial split points at those indexes. The guest never sees a
+//! host threshold, the host never sees a label.
+//!
 //! WOE/IV (FATE's `iv_calculator`): per bin, `event_rate = events /
 //! total_events` and `non_event_rate = non_events / total_non_events`, both
 //! computed on `count + adjustment_factor` when either count of the bin is 0;
@@ -28,14 +42,16 @@
 //! columns. A predict job (`pipeline.<binning>.model`) only transforms.
 
 mod ops;
+mod optimal;
 mod params;
 
 pub use ops::{
     bin_of, CountBins, Counts, EncBinSums, EncSums, MergeCounts, MergeEncSums, TransformBins,
     WithEncLabel,
 };
+pub use optimal::{merge_counts, optimal_bins, Metric, OptimalSettings};
 pub(crate) use params::select_columns;
-pub use params::{EncryptParam, FeatureBinningParam, TransformParam};
+pub use params::{EncryptParam, FeatureBinningParam, OptimalBinningParam, TransformParam};
 
 use crate::{
     parse_params, Component, ComponentError, ComponentOutput, Dataset, Instance, ModelData,
@@ -58,6 +74,18 @@ pub const ENCRYPTED_LABEL: TransferVariable =
 /// Per anonymised column, per bin: (Enc(Σy), rows), host → guest.
 pub const ENCRYPTED_BIN_SUM: TransferVariable =
     TransferVariable::new("encrypted_bin_sum", &[Role::Host], &[Role::Guest]);
+
+/// Optimal binning: the anonymised columns the host wants merged (its
+/// non-categorical ones), host → guest.
+pub const OPTIMAL_COLUMNS: TransferVariable =
+    TransferVariable::new("optimal_columns", &[Role::Host], &[Role::Guest]);
+/// Optimal binning: per anonymised column, the index of the last initial
+/// bucket of every final bin (FATE's `bucket_idx`), guest → host.
+pub const BUCKET_IDX: TransferVariable =
+    TransferVariable::new("bucket_idx", &[Role::Guest], &[Role::Host]);
+
+/// `bucket_idx`: per anonymised column, the kept bucket ends.
+pub type BucketIdxMessage = Vec<(String, Vec<usize>)>;
 
 /// `encrypted_bin_sum`: per anonymised column, per bin (Enc(Σy), rows).
 pub type BinSumMessage = Vec<(String, Vec<(Vec<Option<Ciphertext>>, u64)>)>;
@@ -310,7 +338,15 @@ fn fit(
         header,
     )?;
     let rows = table.collect()?;
-    let splits: Vec<Vec<f64>> = cols
+    // Optimal binning starts from `init_bin_nums` initial buckets.
+    let optimal = param.method == "optimal";
+    let (init_method, init_num) = if optimal {
+        let o = &param.optimal_binning_param;
+        (o.init_bucket_method.as_str(), o.init_bin_nums)
+    } else {
+        (param.method.as_str(), param.bin_num)
+    };
+    let mut splits: Vec<Vec<f64>> = cols
         .iter()
         .map(|&j| {
             let mut v: Vec<f64> = rows.iter().map(|(_, i)| i.features[j]).collect();
@@ -321,7 +357,7 @@ fn fit(
                 v.dedup();
                 v
             } else {
-                split_points(&mut v, &param.method, param.bin_num)
+                split_points(&mut v, init_method, init_num)
             }
         })
         .collect();
@@ -346,6 +382,47 @@ fn fit(
             vec![1.0]
         } else {
             classes.clone()
+        };
+        let settings = if optimal {
+            if events.len() > 1 {
+                return Err(ComponentError::Param {
+                    path: format!("{cpn}.method"),
+                    message: format!(
+                        "optimal binning needs a binary 0/1 label; the data has {} classes",
+                        classes.len()
+                    ),
+                });
+            }
+            let event_total = rows.iter().filter(|(_, i)| i.label == Some(1.0)).count();
+            let o = &param.optimal_binning_param;
+            let settings = OptimalSettings::new(
+                param.metric(cpn)?,
+                param.bin_num,
+                o.min_bin_pct,
+                o.max_bin_pct,
+                o.mixture,
+                param.adjustment_factor,
+                rows.len() as u64,
+                event_total as u64,
+            );
+            // Own columns: count per initial bucket, merge, keep the kept ends.
+            let counts = table
+                .apply_partitions(CountBins {
+                    cols: cols.clone(),
+                    splits: splits.clone(),
+                    event: 1.0,
+                })?
+                .reduce(MergeCounts)?
+                .unwrap_or_else(|| splits.iter().map(|s| vec![(0, 0); s.len()]).collect());
+            for (k, &j) in cols.iter().enumerate() {
+                if !categorical.contains(&j) {
+                    let ends = optimal_bins(&counts[k], &settings);
+                    splits[k] = ends.iter().map(|&e| splits[k][e]).collect();
+                }
+            }
+            Some(settings)
+        } else {
+            None
         };
         let mut mine: Vec<BTreeMap<String, BinColResult>> = Vec::new();
         for &ev in &events {
@@ -401,6 +478,11 @@ fn fit(
             ENCRYPTED_LABEL.remote_table(fed, &enc, &hosts, "")?;
             for h in hosts {
                 let sums: BinSumMessage = ENCRYPTED_BIN_SUM.get_one(fed, h, "")?;
+                let to_merge: Vec<String> = match settings {
+                    Some(_) => OPTIMAL_COLUMNS.get_one(fed, h, "")?,
+                    None => Vec::new(),
+                };
+                let mut bucket_idx: BucketIdxMessage = Vec::new();
                 let mut per_class: Vec<BTreeMap<String, BinColResult>> =
                     vec![BTreeMap::new(); events.len()];
                 for (name, bins) in sums {
@@ -424,11 +506,23 @@ fn fit(
                                 "{cpn}: {h} sent inconsistent bin sums for {name}"
                             )));
                         }
+                        let counts = match &settings {
+                            Some(s) if to_merge.contains(&name) => {
+                                let ends = optimal_bins(&counts, s);
+                                let merged = merge_counts(&counts, &ends);
+                                bucket_idx.push((name.clone(), ends));
+                                merged
+                            }
+                            _ => counts,
+                        };
                         res.insert(
                             name.clone(),
                             woe_iv(Vec::new(), &counts, param.adjustment_factor),
                         );
                     }
+                }
+                if settings.is_some() {
+                    BUCKET_IDX.remote(fed, &bucket_idx, &[h], "")?;
                 }
                 model
                     .host_results
@@ -446,18 +540,6 @@ fn fit(
             }
         }
     } else {
-        for (&j, sp) in cols.iter().zip(&splits) {
-            model.binning_result.insert(
-                header[j].clone(),
-                BinColResult {
-                    split_points: sp.clone(),
-                    ..Default::default()
-                },
-            );
-            model
-                .anonymous_names
-                .insert(header[j].clone(), anonymous_name(ctx.local.party_id, j));
-        }
         if !param.local_only {
             let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
                 ComponentError::Failed("HeteroFeatureBinning needs a guest".into())
@@ -485,9 +567,62 @@ fn fit(
                 .map(|(&j, s)| (anonymous_name(ctx.local.party_id, j), s))
                 .collect();
             ENCRYPTED_BIN_SUM.remote(fed, &msg, &[guest], "")?;
+            if optimal {
+                // The guest merges the non-categorical columns and names the
+                // initial buckets that end a final bin.
+                let merge: Vec<(usize, String)> = cols
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, j)| !categorical.contains(j))
+                    .map(|(k, &j)| (k, anonymous_name(ctx.local.party_id, j)))
+                    .collect();
+                let names: Vec<String> = merge.iter().map(|m| m.1.clone()).collect();
+                OPTIMAL_COLUMNS.remote(fed, &names, &[guest], "")?;
+                let idx: BucketIdxMessage = BUCKET_IDX.get_one(fed, guest, "")?;
+                let idx: BTreeMap<String, Vec<usize>> = idx.into_iter().collect();
+                for (k, name) in merge {
+                    let ends = idx.get(&name).ok_or_else(|| {
+                        ComponentError::Failed(format!(
+                            "{cpn}: the guest sent no bucket_idx for {name}"
+                        ))
+                    })?;
+                    splits[k] = kept_splits(&splits[k], ends).ok_or_else(|| {
+                        ComponentError::Failed(format!(
+                            "{cpn}: the guest's bucket_idx for {name} does not fit its {} initial buckets",
+                            splits[k].len()
+                        ))
+                    })?;
+                }
+            }
+        }
+        if !(optimal && param.local_only) {
+            // Optimal binning needs the guest's labels: a local-only host bins nothing.
+            for (&j, sp) in cols.iter().zip(&splits) {
+                model.binning_result.insert(
+                    header[j].clone(),
+                    BinColResult {
+                        split_points: sp.clone(),
+                        ..Default::default()
+                    },
+                );
+                model
+                    .anonymous_names
+                    .insert(header[j].clone(), anonymous_name(ctx.local.party_id, j));
+            }
         }
     }
     Ok(model)
+}
+
+/// The split points of the final bins: the initial split points at `ends`
+/// (strictly increasing, the last one the last initial bucket), or `None`.
+fn kept_splits(init: &[f64], ends: &[usize]) -> Option<Vec<f64>> {
+    let ok = ends.windows(2).all(|w| w[0] < w[1])
+        && match ends.last() {
+            Some(&e) => e + 1 == init.len(),
+            None => init.is_empty(),
+        };
+    ok.then(|| ends.iter().map(|&e| init[e]).collect())
 }
 
 /// FATE's anonymised column name: `host_<party_id>_x<index>`.

@@ -1,5 +1,6 @@
 //! Parameters, with FATE's names and defaults (`FeatureBinningParam`).
 
+use super::optimal::Metric;
 use crate::ComponentError;
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FeatureBinningParam {
-    /// `quantile` (default) or `bucket` (equal width).
+    /// `quantile` (default), `bucket` (equal width) or `optimal`.
     pub method: String,
     /// Number of bins (FATE default 10).
     pub bin_num: usize,
@@ -27,6 +28,8 @@ pub struct FeatureBinningParam {
     pub encrypt_param: EncryptParam,
     /// How the output data is transformed.
     pub transform_param: TransformParam,
+    /// `method: optimal` settings.
+    pub optimal_binning_param: OptimalBinningParam,
     /// FATE's `need_run`.
     pub need_run: bool,
 }
@@ -39,6 +42,37 @@ pub struct EncryptParam {
     pub method: String,
     /// Key bits (FATE 1.11.3: 1024).
     pub key_length: u32,
+}
+
+/// FATE's `OptimalBinningParam` (see `optimal.rs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OptimalBinningParam {
+    /// `iv` (default), `gini`, `chi_square` (or `chi-square`) or `ks`.
+    pub metric_method: String,
+    /// Minimum share of the rows in a bin (default 0.05).
+    pub min_bin_pct: f64,
+    /// Maximum share of the rows in a bin (default 1.0).
+    pub max_bin_pct: f64,
+    /// Initial buckets before merging (default 1000).
+    pub init_bin_nums: usize,
+    /// Every bin should hold events and non-events (default true).
+    pub mixture: bool,
+    /// How the initial buckets are made: `quantile` (default) or `bucket`.
+    pub init_bucket_method: String,
+}
+
+impl Default for OptimalBinningParam {
+    fn default() -> Self {
+        OptimalBinningParam {
+            metric_method: "iv".into(),
+            min_bin_pct: 0.05,
+            max_bin_pct: 1.0,
+            init_bin_nums: 1000,
+            mixture: true,
+            init_bucket_method: "quantile".into(),
+        }
+    }
 }
 
 /// FATE's `TransformParam`.
@@ -66,6 +100,7 @@ impl Default for FeatureBinningParam {
             local_only: false,
             encrypt_param: EncryptParam::default(),
             transform_param: TransformParam::default(),
+            optimal_binning_param: OptimalBinningParam::default(),
             need_run: true,
         }
     }
@@ -96,14 +131,14 @@ impl FeatureBinningParam {
             path: format!("{component}.{path}"),
             message,
         };
-        if !matches!(self.method.as_str(), "quantile" | "bucket") {
+        if !matches!(self.method.as_str(), "quantile" | "bucket" | "optimal") {
             return Err(bad(
                 "method",
-                format!(
-                    "'{}' is not implemented in this build (quantile, bucket are)",
-                    self.method
-                ),
+                format!("'{}': expected quantile, bucket or optimal", self.method),
             ));
+        }
+        if self.method == "optimal" {
+            self.check_optimal(component)?;
         }
         if self.bin_num < 2 {
             return Err(bad(
@@ -124,6 +159,69 @@ impl FeatureBinningParam {
                     format!("'{t}': expected bin_num, woe or null"),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl FeatureBinningParam {
+    /// The metric of `optimal_binning_param`, checked.
+    pub(super) fn metric(&self, component: &str) -> Result<Metric, ComponentError> {
+        let m = &self.optimal_binning_param.metric_method;
+        Metric::parse(m).ok_or_else(|| ComponentError::Param {
+            path: format!("{component}.optimal_binning_param.metric_method"),
+            message: format!("'{m}': expected one of iv, gini, chi_square (or chi-square), ks"),
+        })
+    }
+
+    fn check_optimal(&self, component: &str) -> Result<(), ComponentError> {
+        let o = &self.optimal_binning_param;
+        let bad = |path: &str, message: String| ComponentError::Param {
+            path: format!("{component}.optimal_binning_param.{path}"),
+            message,
+        };
+        self.metric(component)?;
+        if !(0.0..=1.0).contains(&o.min_bin_pct) {
+            return Err(bad(
+                "min_bin_pct",
+                format!("{}: expected a value in [0, 1]", o.min_bin_pct),
+            ));
+        }
+        if !(o.max_bin_pct > 0.0 && o.max_bin_pct <= 1.0) {
+            return Err(bad(
+                "max_bin_pct",
+                format!("{}: expected a value in (0, 1]", o.max_bin_pct),
+            ));
+        }
+        if o.min_bin_pct > o.max_bin_pct {
+            return Err(bad(
+                "min_bin_pct",
+                format!(
+                    "{} is above max_bin_pct {}: expected min_bin_pct <= max_bin_pct",
+                    o.min_bin_pct, o.max_bin_pct
+                ),
+            ));
+        }
+        if (1.0 / o.max_bin_pct).ceil() > self.bin_num as f64 {
+            return Err(bad(
+                "max_bin_pct",
+                format!(
+                    "{}: ceil(1 / max_bin_pct) must not exceed bin_num ({})",
+                    o.max_bin_pct, self.bin_num
+                ),
+            ));
+        }
+        if o.init_bin_nums < 1 {
+            return Err(bad(
+                "init_bin_nums",
+                "0: expected a positive integer".into(),
+            ));
+        }
+        if !matches!(o.init_bucket_method.as_str(), "quantile" | "bucket") {
+            return Err(bad(
+                "init_bucket_method",
+                format!("'{}': expected quantile or bucket", o.init_bucket_method),
+            ));
         }
         Ok(())
     }
