@@ -33,6 +33,9 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Memory budget of each task's computing session.
     pub memory_budget: Option<usize>,
+    /// Also store every task's output data as tables `output_data.<job>_<component>_<role>_<party>_<i>`
+    /// (what a server's `task run` always does).
+    pub save_outputs: bool,
 }
 
 /// State of a task or job at its end.
@@ -430,7 +433,15 @@ fn run_task(
             federation.abort(e);
         }
         let _ = federation.cleanup();
-        outcome
+        let out = outcome?;
+        if options.save_outputs {
+            for (i, d) in out.data.iter().enumerate() {
+                let name = crate::task::output_table_name(job_id, cpn, party, i);
+                crate::task::save_dataset_to(storage, d, &name)
+                    .map_err(|e| format!("storing output data {name}: {e}"))?;
+            }
+        }
+        Ok(out)
     })();
     report.elapsed_ms = started.elapsed().as_millis();
     report.metrics = tracker.metrics();

@@ -368,6 +368,11 @@ fn load_dataset(
 
 /// Stores a dataset as a table (replacing one of the same name).
 pub fn save_dataset(env: &TaskEnv, d: &Dataset, name: &str) -> Result<(), String> {
+    save_dataset_to(&env.storage, d, name)
+}
+
+/// Stores a dataset as table `output_data.<name>` of `s` (replacing one of the same name).
+pub fn save_dataset_to(s: &StorageContext, d: &Dataset, name: &str) -> Result<(), String> {
     let blocks = d.table.blocks().map_err(|e| e.to_string())?;
     let count: u64 = blocks.iter().map(|b| b.len() as u64).sum();
     let part_of_data: Vec<(String, String)> = blocks
@@ -377,7 +382,6 @@ pub fn save_dataset(env: &TaskEnv, d: &Dataset, name: &str) -> Result<(), String
         .map(|(k, v)| (preview_value(k), preview_value(v)))
         .collect();
     let partitions = blocks.len() as u32;
-    let s = &env.storage;
     let _ = s.delete_table(OUTPUT_NAMESPACE, name);
     let address = s
         .storage

@@ -167,6 +167,30 @@ impl MapValuesOp for FailOn {
 }
 register_op!(map_values FailOn, example: FailOn(-1.0), input: vec![(1u64, 1.0f64)]);
 
+/// `v -> n bytes`: makes a partition as large as wanted on the executors
+/// (the test of an executor running out of memory).
+#[derive(Serialize, Deserialize)]
+pub struct Inflate(pub u64);
+impl MapValuesOp for Inflate {
+    const NAME: &'static str = "conformance_inflate";
+    type V = f64;
+    type Out = Vec<u8>;
+    fn map_value(&self, v: f64) -> Result<Vec<u8>, OpError> {
+        let n = usize::try_from(self.0).map_err(|_| OpError::msg("size out of range"))?;
+        let mut b = vec![0u8; n];
+        // Incompressible-looking bytes, so nothing on the way shrinks them.
+        let mut x = v.to_bits() | 1;
+        for byte in b.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        Ok(b)
+    }
+}
+register_op!(map_values Inflate, example: Inflate(4), input: vec![(1u64, 1.0f64)]);
+
 /// Rows of each partition, in order.
 pub type PartRows = Vec<Vec<(Vec<u8>, Vec<u8>)>>;
 /// One operation's result.

@@ -9,6 +9,7 @@
 # goes away the connection closes and the application stops.
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -41,6 +42,44 @@ def one_line(e):
     return (lines[0] if lines else repr(e))[:600]
 
 
+def is_oom(reason):
+    """Whether an executor's end (Spark's remove reason) was running out of memory."""
+    return "OutOfMemoryError" in reason or re.search(r"exit(ed)? (with )?code 52\b", reason) is not None
+
+
+def oom_detail(reason):
+    if "OutOfMemoryError" in reason:
+        m = re.search(r"java\.lang\.OutOfMemoryError[^\n]*", reason)
+        return (m.group(0) if m else reason).strip()[:300]
+    return "java.lang.OutOfMemoryError: the executor JVM exited with code 52, Spark's out-of-memory exit"
+
+
+def executor_failure(e, removed):
+    """(kind, detail) when an executor ran out of memory or was lost while the
+    request ran, else None. kind is "oom" (a java.lang.OutOfMemoryError in a
+    task, or an executor JVM exiting with Spark's out-of-memory code 52) or
+    "lost" (the executor JVM was killed or crashed, e.g. by the kernel's OOM
+    killer: code 137). `removed` lists the remove reasons of the executors
+    that ended during the request (the exception itself often only says that a
+    shuffle output went missing with them)."""
+    text = str(e)
+    m = re.search(r"java\.lang\.OutOfMemoryError[^\n]*", text)
+    if m:
+        return "oom", m.group(0).strip()[:300]
+    for r in removed:
+        if is_oom(r):
+            return "oom", oom_detail(r)
+    m = re.search(r"ExecutorLostFailure[^\n]*", text)
+    if m:
+        line = m.group(0).strip()
+        if is_oom(line):
+            return "oom", oom_detail(line)
+        return "lost", line[:300]
+    if removed:
+        return "lost", "executor exited: %s" % removed[-1][:300]
+    return None
+
+
 def main():
     start_timeout = float(os.environ.get("FEDFLOW_SPARK_START_TIMEOUT", "60"))
     lost_timeout = float(os.environ.get("FEDFLOW_SPARK_LOST_TIMEOUT", "30"))
@@ -62,7 +101,25 @@ def main():
         time.sleep(0.2)
     reply({"ready": True, "app_id": sc.applicationId, "ui": sc.uiWebUrl, "master": sc.master})
 
-    state = {"busy": False, "lost": None}
+    def removed_executors():
+        """{executor id: remove reason} of the application's ended executors."""
+        out = {}
+        try:
+            it = jsc.statusStore().executorList(False).iterator()
+            while it.hasNext():
+                x = it.next()
+                r = x.removeReason()
+                if r.isDefined():
+                    out[x.id()] = r.get()
+        except Exception:  # noqa: BLE001 - an internal API: best effort
+            pass
+        return out
+
+    # removed: executors that ended before the request; gone: reasons of those
+    # that ended during it; oom: set when one ran out of memory (the request's
+    # jobs are then cancelled: Spark would retry the same partition on a new
+    # executor up to 4 stage attempts, minutes, only to run out again).
+    state = {"busy": False, "lost": None, "removed": {}, "gone": [], "oom": None}
 
     def watchdog():
         since = None
@@ -72,6 +129,15 @@ def main():
                 n = executors()
             except Exception:
                 return
+            if state["busy"] and state["oom"] is None:
+                for k, r in removed_executors().items():
+                    if k in state["removed"]:
+                        continue
+                    state["removed"][k] = r
+                    state["gone"].append(r)
+                    if is_oom(r):
+                        state["oom"] = r
+                        sc.cancelAllJobs()
             if n >= 1 or not state["busy"]:
                 since = None
                 continue
@@ -133,13 +199,26 @@ def main():
             continue
         if req.get("op") == "stop":
             break
-        state["busy"] = True
+        state["removed"] = removed_executors()
+        state["gone"] = []
+        state["oom"] = None
         state["lost"] = None
+        state["busy"] = True
         try:
             out = handle(req)
             reply({"ok": out})
         except Exception as e:  # noqa: BLE001 - every failure goes back as one line
-            reply({"error": state["lost"] or one_line(e)})
+            state["busy"] = False
+            # Reasons arrive a little after the failure; collect the last ones.
+            for k, r in removed_executors().items():
+                if k not in state["removed"]:
+                    state["removed"][k] = r
+                    state["gone"].append(r)
+            failure = None if state["lost"] else executor_failure(e, state["gone"])
+            if failure:
+                reply({"error": one_line(e), "kind": failure[0], "detail": failure[1]})
+            else:
+                reply({"error": state["lost"] or one_line(e)})
         finally:
             state["busy"] = False
     spark.stop()

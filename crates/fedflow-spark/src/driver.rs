@@ -331,7 +331,8 @@ impl Driver {
             return Err(SparkError::Driver("the Spark session is stopped".into()));
         };
         let what = req
-            .get("op")
+            .get("what")
+            .or_else(|| req.get("op"))
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
@@ -351,7 +352,16 @@ impl Driver {
         match io.replies.recv_timeout(self.op_timeout) {
             Ok(v) => {
                 if let Some(e) = v.get("error").and_then(Value::as_str) {
-                    return Err(SparkError::Job(e.to_string()));
+                    let detail = v
+                        .get("detail")
+                        .and_then(Value::as_str)
+                        .unwrap_or(e)
+                        .to_string();
+                    return Err(match v.get("kind").and_then(Value::as_str) {
+                        Some("oom") => SparkError::OutOfMemory { detail, what },
+                        Some("lost") => SparkError::ExecutorLost { detail, what },
+                        _ => SparkError::Job(e.to_string()),
+                    });
                 }
                 Ok(v.get("ok").cloned().unwrap_or(Value::Null))
             }

@@ -58,6 +58,22 @@ pub enum SparkError {
     /// A Spark job failed.
     #[error("Spark job failed: {0}")]
     Job(String),
+    /// An executor ran out of memory running `what`.
+    #[error("Spark executor ran out of memory ({detail}) in {what}: raise spark_run executor-memory or use more partitions")]
+    OutOfMemory {
+        /// The Java error, or how the executor ended.
+        detail: String,
+        /// The op or step (`op 'name'`, `load`).
+        what: String,
+    },
+    /// An executor was lost (killed or crashed) running `what`.
+    #[error("Spark executor was killed or crashed ({detail}) in {what}: if the OS killed it for memory, raise spark_run executor-memory (or spark.executor.memoryOverhead) or use more partitions; else see the worker's executor logs")]
+    ExecutorLost {
+        /// Spark's reason.
+        detail: String,
+        /// The op or step.
+        what: String,
+    },
     /// Bad options.
     #[error("spark_run.{field}: {message}")]
     Options {
@@ -117,12 +133,13 @@ impl Inner {
         format!("(SELECT * FROM ({inner_sql}) DISTRIBUTE BY p SORT BY p, tag)")
     }
 
-    /// Caches the result of `sql` as a new table with `n` partitions.
-    fn table(self: &Arc<Self>, sql: &str, n: usize) -> Result<Arc<dyn Table>> {
+    /// Caches the result of `sql` as a new table with `n` partitions; `what`
+    /// names the step for errors.
+    fn table(self: &Arc<Self>, sql: &str, n: usize, what: &str) -> Result<Arc<dyn Table>> {
         let view = self.name("t");
         let out = self
             .driver
-            .call(json!({"op": "sql", "sql": sql, "view": view, "shuffle": n}))?;
+            .call(json!({"op": "sql", "sql": sql, "view": view, "shuffle": n, "what": what}))?;
         Ok(Arc::new(SparkTable::new(self, view, n, &out)?))
     }
 
@@ -136,7 +153,8 @@ impl Inner {
         // The files stay until the session ends: Spark rereads them to rebuild
         // a cached partition lost with an executor.
         let out = self.driver.call(json!({
-            "op": "load", "path": file_uri(lines_dir), "view": view, "shuffle": n
+            "op": "load", "path": file_uri(lines_dir), "view": view, "shuffle": n,
+            "what": "load (data into Spark)"
         }))?;
         Ok(Arc::new(SparkTable::new(self, view, n, &out)?))
     }
@@ -163,7 +181,8 @@ impl Inner {
         let dir = self.exchange_path("out");
         let res = self
             .driver
-            .call(json!({"op": "write", "sql": sql, "path": file_uri(&dir)}))
+            .call(json!({"op": "write", "sql": sql, "path": file_uri(&dir),
+                "what": "fetch (data out of Spark)"}))
             .map_err(ComputingError::from)
             .and_then(|_| read_lines_dir(&dir));
         let _ = std::fs::remove_dir_all(&dir);
@@ -416,7 +435,7 @@ impl SparkTable {
             self.view
         );
         let sql = self.inner.transform(&step, &Inner::grouped(&both));
-        self.inner.table(&sql, self.counts.len())
+        self.inner.table(&sql, self.counts.len(), &step.describe())
     }
 }
 
@@ -450,14 +469,15 @@ impl Table for SparkTable {
                 split: None,
             };
             let sql = self.inner.transform(&step, &self.view);
-            return self.inner.table(&sql, n);
+            return self.inner.table(&sql, n, &step.describe());
         }
         let step = Step::Map {
             op: op.spec(),
             split: Some(n as u32),
         };
         let pieces = self.inner.transform(&step, &self.view);
-        self.inner.table(&self.merge_sql(&pieces, n, None), n)
+        self.inner
+            .table(&self.merge_sql(&pieces, n, None), n, &step.describe())
     }
 
     fn map_reduce_partitions(
@@ -471,15 +491,20 @@ impl Table for SparkTable {
             split: Some(n as u32),
         };
         let pieces = self.inner.transform(&step, &self.view);
-        self.inner
-            .table(&self.merge_sql(&pieces, n, Some(reducer.as_ref())), n)
+        self.inner.table(
+            &self.merge_sql(&pieces, n, Some(reducer.as_ref())),
+            n,
+            &step.describe(),
+        )
     }
 
     fn reduce(&self, op: Arc<dyn CombineFn>) -> Result<Option<Vec<u8>>> {
-        let sql = self
+        let step = Step::Fold { op: op.spec() };
+        let sql = self.inner.transform(&step, &self.view);
+        let out = self
             .inner
-            .transform(&Step::Fold { op: op.spec() }, &self.view);
-        let out = self.inner.driver.call(json!({"op": "rows", "sql": sql}))?;
+            .driver
+            .call(json!({"op": "rows", "sql": sql, "what": step.describe()}))?;
         let mut partials: Vec<(u64, Vec<u8>)> = Vec::new();
         for r in out["rows"].as_array().into_iter().flatten() {
             let p = r[0].as_u64().unwrap_or(0);
@@ -532,7 +557,7 @@ impl Table for SparkTable {
                 }
                 let step = Step::SampleFraction { fraction: f, seed };
                 let sql = self.inner.transform(&step, &self.view);
-                self.inner.table(&sql, n)
+                self.inner.table(&sql, n, &step.describe())
             }
             Sample::Num(num) => {
                 // The standalone engine's choice: `num` positions over the
@@ -557,7 +582,7 @@ impl Table for SparkTable {
                     self.view
                 );
                 let sql = self.inner.transform(&Step::Select, &Inner::grouped(&both));
-                let out = self.inner.table(&sql, n);
+                let out = self.inner.table(&sql, n, &Step::Select.describe());
                 drop(sel);
                 out
             }
@@ -574,8 +599,11 @@ impl Table for SparkTable {
             },
             &self.view,
         );
-        self.inner
-            .table(&self.merge_sql(&pieces, partitions, None), partitions)
+        self.inner.table(
+            &self.merge_sql(&pieces, partitions, None),
+            partitions,
+            "repartition",
+        )
     }
 
     fn blocks(&self) -> Result<Vec<RowBlock>> {

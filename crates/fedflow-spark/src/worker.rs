@@ -75,6 +75,23 @@ pub enum Step {
 }
 
 impl Step {
+    /// What the step runs, for error messages (`op 'name'`, `repartition`).
+    pub fn describe(&self) -> String {
+        match self {
+            Step::Map { op, .. } | Step::Join { op } | Step::Fold { op } => {
+                format!("op '{}'", op.name)
+            }
+            Step::Merge { reducer: Some(op) } | Step::Union { op: Some(op) } => {
+                format!("op '{}'", op.name)
+            }
+            Step::Merge { reducer: None } => "shuffle merge".into(),
+            Step::Union { op: None } => "union".into(),
+            Step::Split { .. } => "repartition".into(),
+            Step::Subtract => "subtract_by_key".into(),
+            Step::SampleFraction { .. } | Step::Select => "sample".into(),
+        }
+    }
+
     /// The step as a command-line argument (base64 of its bincode encoding).
     pub fn to_arg(&self) -> String {
         B64.encode(codec::encode(self).unwrap_or_default())

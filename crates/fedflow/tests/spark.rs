@@ -38,6 +38,12 @@ fn options(work: &Path, master: &str) -> SparkOptions {
 #[test]
 fn spark_engine_on_a_real_cluster() {
     ensure_spark();
+    // Several applications start at once (a job's parties): on a loaded
+    // machine their executors can take longer than the default 60 s. Set
+    // before any thread or child starts; children inherit it.
+    if std::env::var_os("FEDFLOW_SPARK_START_TIMEOUT").is_none() {
+        std::env::set_var("FEDFLOW_SPARK_START_TIMEOUT", "300");
+    }
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let cluster = LocalCluster::start(&dir.path().join("cluster"), 4, "4g", None)
@@ -223,7 +229,54 @@ fn spark_engine_on_a_real_cluster() {
         t.elapsed().as_secs_f64()
     );
 
-    // 8. The worker dying mid-job: the job is cancelled once no executor is
+    // 8. HeteroLR and HeteroSecureBoost (both after one Intersection, both
+    //    evaluated) on Spark give the standalone engine's models, predictions
+    //    and metrics.
+    let t = Instant::now();
+    let want = run_algos(&jdir, serde_json::json!({"computing_engine": "STANDALONE"}));
+    let got = run_algos(
+        &jdir,
+        serde_json::json!({"computing_engine": "SPARK",
+            "spark_run": {"master": master, "total-executor-cores": 1}}),
+    );
+    assert_close(&tasks_of(&want), &tasks_of(&got), "tasks");
+    for algo in [Algo::Lr, Algo::SecureBoost] {
+        assert_algo_runs_equal(&jdir, algo, &want, &got);
+    }
+    eprintln!(
+        "HeteroLR + HeteroSecureBoost on standalone and spark in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // 9. An executor running out of memory: a partition (one Spark row) larger
+    //    than the executor's 512m heap fails the call, in one line naming the
+    //    op and the remedy, without hanging (Spark alone would retry it on new
+    //    executors for minutes).
+    let mut o = options(&work, &master);
+    o.submit_args
+        .extend(["--executor-memory".to_string(), "512m".to_string()]);
+    let spark = SparkSession::new("oom", o).expect("spark session");
+    let a = parallelize(&spark, vec![(0u64, 1.0f64)], 1).unwrap();
+    let t = Instant::now();
+    let e = a
+        .map_values(conformance::Inflate(400 << 20))
+        .expect_err("a 400 MiB partition must not fit a 512m executor")
+        .to_string();
+    assert!(
+        e.contains("Spark executor ran out of memory (")
+            && e.contains("in op 'conformance_inflate': raise spark_run executor-memory or use more partitions")
+            && e.lines().count() == 1,
+        "{e}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(240), "{:?}", t.elapsed());
+    eprintln!(
+        "executor out of memory reported in {:.1}s: {e}",
+        t.elapsed().as_secs_f64()
+    );
+    drop(a);
+    drop(spark);
+
+    // 10. The worker dying mid-job: the job is cancelled once no executor is
     //    left for lost_timeout, and the call fails with that cause.
     let mut o = options(&work, &master);
     o.lost_timeout = Duration::from_secs(5);
@@ -242,4 +295,210 @@ fn spark_engine_on_a_real_cluster() {
     drop(a);
     drop(spark);
     drop(cluster);
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Algo {
+    Lr,
+    SecureBoost,
+}
+
+impl Algo {
+    fn module(self) -> &'static str {
+        match self {
+            Algo::Lr => "HeteroLR",
+            Algo::SecureBoost => "HeteroSecureBoost",
+        }
+    }
+
+    fn component(self) -> &'static str {
+        match self {
+            Algo::Lr => "hetero_lr_0",
+            Algo::SecureBoost => "hetero_secure_boost_0",
+        }
+    }
+
+    /// Small settings: LR 3 iterations, SecureBoost 2 trees of depth 3, 1024-bit keys.
+    fn params(self) -> serde_json::Value {
+        match self {
+            Algo::Lr => serde_json::json!({"penalty": "L2", "alpha": 0.01, "optimizer": "rmsprop",
+                "batch_size": 320, "learning_rate": 0.15, "max_iter": 3, "early_stop": "diff",
+                "init_param": {"init_method": "random_uniform", "random_seed": 7},
+                "encrypt_param": {"key_length": 1024}}),
+            Algo::SecureBoost => serde_json::json!({"num_trees": 2, "bin_num": 16,
+                "tree_param": {"max_depth": 3}, "subsample_feature_rate": 0.8, "random_seed": 3,
+                "objective_param": {"objective": "cross_entropy"},
+                "encrypt_param": {"key_length": 1024}}),
+        }
+    }
+}
+
+/// Reader → DataTransform → Intersection → HeteroLR and HeteroSecureBoost →
+/// Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
+/// as the common job parameters; outputs stored. Returns the job's report.
+fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
+    let (lr, sbt) = (Algo::Lr.component(), Algo::SecureBoost.component());
+    let dsl = serde_json::json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        lr: {"module": "HeteroLR", "input": {"data": {"train_data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        sbt: {"module": "HeteroSecureBoost", "input": {"data": {"train_data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "evaluation_0": {"module": "Evaluation", "input": {"data": {"data": [format!("{lr}.data"), format!("{sbt}.data")]}}, "output": {"data": ["data"]}}
+    }});
+    let conf = serde_json::json!({"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+    "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
+    "job_parameters": {"common": engine},
+    "component_parameters": {
+        "common": {lr: Algo::Lr.params(), sbt: Algo::SecureBoost.params(),
+            "evaluation_0": {"eval_type": "binary"}},
+        "role": {
+            "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
+            "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
+        }}});
+    let c = write(dir, "algo_conf.json", &conf.to_string());
+    let d = write(dir, "algo_dsl.json", &dsl.to_string());
+    let o = fedflow(
+        dir,
+        &[
+            "job",
+            "run",
+            "-c",
+            c.to_str().unwrap(),
+            "-d",
+            d.to_str().unwrap(),
+            "--json",
+            "--save-outputs",
+        ],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["status"], "success", "{report}");
+    report
+}
+
+/// Every task's outcome: summary and metrics (times and the Spark app aside).
+fn tasks_of(report: &serde_json::Value) -> serde_json::Value {
+    report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            serde_json::json!({"component": t["component"], "party": t["party"],
+                "status": t["status"], "summary": t["summary"], "metrics": t["metrics"]})
+        })
+        .collect()
+}
+
+/// `a` and `b` equal, numbers within 1e-9 (absolute).
+fn assert_close(a: &serde_json::Value, b: &serde_json::Value, path: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((x - y).abs() <= 1e-9, "{path}: {x} vs {y}");
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}: lengths differ");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                assert_close(p, q, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let kx: Vec<&String> = x.keys().collect();
+            let ky: Vec<&String> = y.keys().collect();
+            assert_eq!(kx, ky, "{path}: keys differ");
+            for (k, p) in x {
+                assert_close(p, &y[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+/// `algo`'s evaluation, its model (every party's: weights, trees) and its
+/// predictions agree between the two job reports.
+fn assert_algo_runs_equal(
+    dir: &Path,
+    algo: Algo,
+    want: &serde_json::Value,
+    got: &serde_json::Value,
+) {
+    use fedflow_core::{Party, Role};
+    let cpn = algo.component();
+    let guest = Party::new(Role::Guest, 9999);
+
+    // Evaluation: the metrics are there and good (the task lists are compared
+    // as a whole by the caller).
+    let tasks = tasks_of(want);
+    let eval = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["component"] == "evaluation_0" && t["party"]["role"] == "guest")
+        .expect("the guest's evaluation");
+    let auc = eval["summary"][cpn]["auc"].as_f64().unwrap_or(0.0);
+    assert!(auc > 0.9, "{} auc {auc}: {eval}", algo.module());
+    let curves = eval["metrics"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m.to_string().contains(cpn)).count())
+        .unwrap_or(0);
+    assert!(curves >= 4, "{cpn}: evaluation metrics expected: {eval}");
+
+    // Models: every weight / tree of every party.
+    let models = fedflow_flow::ModelStore::new(dir);
+    let load = |r: &serde_json::Value, party: Party| {
+        models
+            .load(
+                r["model_id"].as_str().unwrap(),
+                r["model_version"].as_str().unwrap(),
+                party,
+                cpn,
+            )
+            .unwrap()
+    };
+    let mut compared = 0;
+    for party in [
+        guest,
+        Party::new(Role::Host, 10000),
+        Party::new(Role::Arbiter, 10000),
+    ] {
+        let (w, g) = (load(want, party), load(got, party));
+        assert_eq!(w.is_some(), g.is_some(), "{cpn} model of {party}");
+        if let (Some(w), Some(g)) = (w, g) {
+            assert_eq!(w.module, g.module);
+            assert_close(&w.meta, &g.meta, &format!("{cpn} {party} meta"));
+            assert_close(&w.param, &g.param, &format!("{cpn} {party} param"));
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2, "{cpn}: models of guest and host expected");
+
+    // Predictions: the guest's stored output table, row by row.
+    let storage = fedflow_storage::StorageContext::open_local(dir).unwrap();
+    let predictions = |r: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        let name =
+            fedflow_flow::task::output_table_name(r["job_id"].as_str().unwrap(), cpn, guest, 0);
+        let blocks = storage
+            .read_table(fedflow_flow::task::OUTPUT_NAMESPACE, &name)
+            .unwrap();
+        let mut rows: Vec<(String, serde_json::Value)> = blocks
+            .iter()
+            .flat_map(|b| b.iter())
+            .map(|(k, v)| {
+                let id: String = fedflow_core::codec::decode(k).unwrap();
+                let p: fedflow_components::Prediction = fedflow_core::codec::decode(v).unwrap();
+                (id, serde_json::to_value(p).unwrap())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let (pw, pg) = (predictions(want), predictions(got));
+    assert_eq!(pw.len(), 569, "{cpn}: predictions of breast");
+    assert_eq!(pw.len(), pg.len());
+    for ((iw, w), (ig, g)) in pw.iter().zip(&pg) {
+        assert_eq!(iw, ig);
+        assert_close(w, g, &format!("{cpn} prediction {iw}"));
+    }
 }

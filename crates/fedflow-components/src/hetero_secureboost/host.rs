@@ -12,6 +12,28 @@ use rand::Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
+/// The generator of the host's mask ids and candidate shuffles, seeded from
+/// the host's own split points (secret: the guest cannot predict the masks or
+/// the order) so that a training is reproducible: the guest keeps the first
+/// of equal-gain candidates (e.g. two features splitting a node's samples the
+/// same way), and with a fresh random order that choice, the host's model and
+/// the feature importance changed from run to run and engine to engine.
+fn mask_rng(sps: &[Vec<f64>], n: usize, seed: u64) -> rand_chacha::ChaCha8Rng {
+    use rand::SeedableRng;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"fedflow secureboost host masks");
+    h.update(seed.to_le_bytes());
+    h.update((n as u64).to_le_bytes());
+    for f in sps {
+        h.update((f.len() as u64).to_le_bytes());
+        for v in f {
+            h.update(v.to_bits().to_le_bytes());
+        }
+    }
+    rand_chacha::ChaCha8Rng::from_seed(h.finalize().into())
+}
+
 /// Encrypted histogram of one node: per feature, per bin, (sum, count).
 type NodeHist = Vec<Vec<(Option<BigUint>, u32)>>;
 
@@ -97,7 +119,7 @@ pub(super) fn train(
     let nbins: Vec<usize> = sps.iter().map(|s| s.len() + 1).collect();
     let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, guest, "")?;
     let min_leaf = param.tree_param.min_leaf_node as usize;
-    let mut rng = rand::thread_rng();
+    let mut rng = mask_rng(&sps, n, param.random_seed);
     let mut trees: Vec<SplitMaskDict> = Vec::new();
     for t in 0.. {
         let gh: Option<GhMessage> = ENCRYPTED_GRAD_AND_HESS.get_one(fed, guest, &t.to_string())?;

@@ -13,8 +13,10 @@
 //!    subtraction (parent − sibling), and each sample's node (`node_positions`);
 //!    an empty queue ends the tree;
 //! 3. host → guest `encrypted_splitinfo_host`: per node, cumulative encrypted
-//!    left sums per (feature, bin) under random mask ids, shuffled,
-//!    cipher-compressed (several sums per ciphertext), with left counts;
+//!    left sums per (feature, bin) under random mask ids, shuffled (the
+//!    generator seeded from the host's secret split points, so trainings
+//!    repeat exactly), cipher-compressed (several sums per ciphertext), with
+//!    left counts;
 //! 4. guest decrypts, scores `G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`
 //!    against its own best split and returns only the winning mask ids
 //!    (`federated_best_splitinfo_host`);

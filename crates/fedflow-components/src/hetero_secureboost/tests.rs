@@ -440,3 +440,29 @@ fn hetero_modules_are_registered() {
         assert_eq!(crate::component(m).unwrap().module(), m);
     }
 }
+
+#[test]
+fn hetero_sbt_training_repeats_exactly() {
+    // On breast, host features tie (equal gains at a node); with freshly
+    // random masks the guest's pick among them changed from run to run.
+    let f = frames("breast_hetero_guest.csv", "breast_hetero_host.csv", "y");
+    let p = params(serde_json::json!({"num_trees": 2, "bin_num": 16,
+        "subsample_feature_rate": 0.8, "random_seed": 3}));
+    let models = |run: &Run| {
+        let mut m = vec![run.guest.model.as_ref().map(|m| m.param.clone())];
+        m.extend(
+            run.hosts
+                .iter()
+                .map(|h| h.model.as_ref().map(|m| m.param.clone())),
+        );
+        (m, run.guest.summary.clone())
+    };
+    let first = models(&run_job(sbt, p.clone(), &f, false, "train", None));
+    assert!(first.0.iter().all(Option::is_some));
+    for _ in 0..3 {
+        assert_eq!(
+            models(&run_job(sbt, p.clone(), &f, false, "train", None)),
+            first
+        );
+    }
+}

@@ -31,6 +31,9 @@ pub enum JobCommand {
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Store every task's output data as tables `output_data.<job>_<component>_<role>_<party>_<i>`.
+        #[arg(long)]
+        save_outputs: bool,
     },
     /// Submit a job to a server (FATE's `flow job submit`).
     Submit {
@@ -229,6 +232,7 @@ pub fn run(cmd: JobCommand, dir: &Path, server: &Option<String>) -> Result<()> {
             job_id,
             timeout,
             json,
+            save_outputs,
         } => {
             let conf_v = read_json(&conf, "conf")?;
             let dsl_v = read_json(&dsl, "dsl")?;
@@ -261,6 +265,7 @@ pub fn run(cmd: JobCommand, dir: &Path, server: &Option<String>) -> Result<()> {
                 only,
                 timeout: timeout.map(Duration::from_secs),
                 memory_budget: None,
+                save_outputs,
             };
             let report = run_job(&conf, &dsl, &opts)?;
             print_report(&report, json);
