@@ -13,6 +13,7 @@ pub mod hetero_feature_binning;
 pub mod hetero_feature_selection;
 pub mod hetero_linr;
 pub mod hetero_lr;
+pub mod hetero_pearson;
 pub mod hetero_secureboost;
 pub mod intersection;
 pub mod io;
@@ -49,6 +50,7 @@ pub const MODULES: &[&str] = &[
     "HeteroLR",
     "HeteroLinR",
     "HeteroSecureBoost",
+    "HeteroPearson",
 ];
 
 /// The component for a FATE module name.
@@ -67,6 +69,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroLR" => Some(Box::new(hetero_lr::HeteroLR)),
         "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
         "HeteroSecureBoost" => Some(Box::new(hetero_secureboost::HeteroSecureBoost)),
+        "HeteroPearson" => Some(Box::new(hetero_pearson::HeteroPearson)),
         _ => None,
     }
 }

@@ -341,6 +341,58 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
                     top / n < upper
                 });
             }
+            "vif_filter" => {
+                let model = pearson_filters::pearson_model(ctx, m)?;
+                let threshold = f64_at(p, &["vif_param", "threshold"], 10.0);
+                left = pearson_filters::vif_filter(&left, &model, threshold);
+            }
+            "correlation_filter" => {
+                let federated = get(p, &["correlation_param", "select_federated"])
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true);
+                if is_host {
+                    if federated {
+                        let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
+                            ComponentError::Failed("HeteroFeatureSelection needs a guest".into())
+                        })?;
+                        let pass: Vec<String> = HOST_SELECT_COLS.get_one(fed, guest, m)?;
+                        let pass: BTreeSet<String> =
+                            pass.iter().filter_map(|n| name_of(n)).collect();
+                        left.retain(|c| pass.contains(c));
+                    }
+                    continue;
+                }
+                let model = pearson_filters::pearson_model(ctx, m)?;
+                let b = binning.as_ref().ok_or_else(|| {
+                    ComponentError::Input(format!(
+                        "{cpn}: filter '{m}' sorts by iv and needs a HeteroFeatureBinning model as isometric_model"
+                    ))
+                })?;
+                let threshold = f64_at(p, &["correlation_param", "threshold"], 0.1);
+                let host_left: BTreeSet<String> = if federated {
+                    model.host_names().iter().cloned().collect()
+                } else {
+                    BTreeSet::new()
+                };
+                let (g, h) =
+                    pearson_filters::correlation_filter(&left, &host_left, &model, b, threshold);
+                left = g;
+                if federated {
+                    if let Some(hp) = model.host_party_id().and_then(|id| {
+                        ctx.roster
+                            .parties(Role::Host)
+                            .into_iter()
+                            .find(|x| x.party_id == id)
+                    }) {
+                        HOST_SELECT_COLS.remote(
+                            fed,
+                            &h.into_iter().collect::<Vec<_>>(),
+                            &[hp],
+                            m,
+                        )?;
+                    }
+                }
+            }
             other => {
                 let Some(rule) = iv_rule(other, p) else {
                     return Err(ComponentError::Param {
@@ -404,5 +456,6 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
         .collect())
 }
 
+mod pearson_filters;
 #[cfg(test)]
 mod tests;
