@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{ComponentError, TaskContext};
 use fedflow_core::Party;
-use fedflow_crypto::{BigUint, Ciphertext, PublicKey};
+use fedflow_crypto::{Ciphertext, PublicKey};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -62,31 +62,46 @@ pub(crate) fn cross(
                 .collect()
         })
         .collect();
+    // Each cell Σ_rows g·Enc(h) is two bucket multi-exponentiations (the
+    // positive and the negative multipliers) in Montgomery arithmetic and one
+    // inversion, not one modexp per row.
+    let mont = pk.montgomery();
+    let n2 = pk.n_squared();
     let enc: Vec<Ciphertext> = (0..kg * kh)
         .into_par_iter()
         .map(|ij| {
             let (i, j) = (ij / kh, ij % kh);
-            // Positive and negative terms are summed apart: one inversion per cell.
-            let mut pos: Option<Ciphertext> = None;
-            let mut neg: Option<Ciphertext> = None;
+            let (mut pb, mut pe, mut nb, mut ne) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut exponent = None;
             for (gr, hr) in g.iter().zip(&h_rows) {
                 let (is_neg, mag) = gr[i];
+                let e = hr[j].exponent();
+                if *exponent.get_or_insert(e) != e {
+                    return Err(fedflow_crypto::CryptoError::Invalid(
+                        "host rows encrypted at different exponents".into(),
+                    ));
+                }
                 if mag == 0 {
                     continue;
                 }
-                let t = pk.mul_raw(&hr[j], &BigUint::from(mag));
-                let acc = if is_neg { &mut neg } else { &mut pos };
-                *acc = Some(match acc.take() {
-                    None => t,
-                    Some(a) => pk.add(&a, &t)?,
-                });
+                if is_neg {
+                    nb.push(hr[j].raw());
+                    ne.push(u128::from(mag));
+                } else {
+                    pb.push(hr[j].raw());
+                    pe.push(u128::from(mag));
+                }
             }
-            let zero = || pk.encrypt_i64(0);
-            let pos = pos.map_or_else(zero, Ok)?;
-            match neg {
-                None => Ok(pos),
-                Some(n) => pk.sub(&pos, &n),
-            }
+            let p = mont.multi_exp(&pb, &pe);
+            let v = if nb.is_empty() {
+                p
+            } else {
+                let q = mont.multi_exp(&nb, &ne).invert(n2).ok_or_else(|| {
+                    fedflow_crypto::CryptoError::Invalid("ciphertext not invertible".into())
+                })?;
+                p.mul_mod(&q, n2)
+            };
+            Ok(Ciphertext::from_parts(v, exponent.unwrap_or(0)))
         })
         .collect::<Result<_, fedflow_crypto::CryptoError>>()
         .map_err(crypto)?;
