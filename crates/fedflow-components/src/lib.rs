@@ -6,6 +6,7 @@
 //! names an engine.
 
 mod context;
+pub mod data_statistics;
 pub mod data_transform;
 pub mod evaluation;
 pub mod feature_scale;
@@ -16,6 +17,7 @@ pub mod hetero_lr;
 pub mod hetero_secureboost;
 pub mod intersection;
 pub mod io;
+pub mod psi;
 pub mod reader;
 pub mod secure_add_example;
 #[cfg(test)]
@@ -49,6 +51,8 @@ pub const MODULES: &[&str] = &[
     "HeteroLR",
     "HeteroLinR",
     "HeteroSecureBoost",
+    "DataStatistics",
+    "PSI",
 ];
 
 /// The component for a FATE module name.
@@ -67,6 +71,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroLR" => Some(Box::new(hetero_lr::HeteroLR)),
         "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
         "HeteroSecureBoost" => Some(Box::new(hetero_secureboost::HeteroSecureBoost)),
+        "DataStatistics" => Some(Box::new(data_statistics::DataStatistics)),
+        "PSI" => Some(Box::new(psi::Psi)),
         _ => None,
     }
 }
