@@ -6,6 +6,7 @@
 //! names an engine.
 
 mod context;
+pub mod data_statistics;
 pub mod data_transform;
 pub mod evaluation;
 pub mod feature_scale;
@@ -17,6 +18,7 @@ pub mod hetero_pearson;
 pub mod hetero_secureboost;
 pub mod intersection;
 pub mod io;
+pub mod psi;
 pub mod reader;
 pub mod secure_add_example;
 #[cfg(test)]
@@ -51,6 +53,8 @@ pub const MODULES: &[&str] = &[
     "HeteroLinR",
     "HeteroSecureBoost",
     "HeteroPearson",
+    "DataStatistics",
+    "PSI",
 ];
 
 /// The component for a FATE module name.
@@ -70,6 +74,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroLinR" => Some(Box::new(hetero_linr::HeteroLinR)),
         "HeteroSecureBoost" => Some(Box::new(hetero_secureboost::HeteroSecureBoost)),
         "HeteroPearson" => Some(Box::new(hetero_pearson::HeteroPearson)),
+        "DataStatistics" => Some(Box::new(data_statistics::DataStatistics)),
+        "PSI" => Some(Box::new(psi::Psi)),
         _ => None,
     }
 }

@@ -17,12 +17,29 @@
 //!   (`iv_top_k_param.k`). The guest ranks its own and (with
 //!   `select_federated`, default true) the hosts' columns together, and sends
 //!   each host the anonymous names of its columns that pass
-//!   (`host_select_cols`); hosts learn nothing else.
+//!   (`host_select_cols`); hosts learn nothing else. Before each federated
+//!   rule a host sends the anonymous names of its remaining candidates
+//!   (`host_select_candidates`), so its earlier local filters count;
+//! * `hetero_sbt_filter` (`sbt_param`): the same federated ranking on the
+//!   guest's HeteroSecureBoost feature importance (unused features: 0);
+//! * local filters on the party's own isometric models: `statistic_filter`
+//!   (`statistic_param` on a DataStatistics model: mean, stddev, skewness,
+//!   kurtosis, median, `95%`, …), `coefficient_of_variation_value_thres`
+//!   (`variance_coe_param`: coefficient_of_variance >= value_threshold),
+//!   `outlier_cols` (`outlier_param`: the `percentile` point <=
+//!   upper_threshold), `psi_filter` (`psi_param` on a PSI model).
+//!
+//! `iv_param`, `statistic_param`, `psi_param` and `sbt_param` take lists
+//! (`metrics`, `filter_type`, `take_high`, `threshold`, `host_thresholds`):
+//! one rule per entry, applied in order, scalars shared. As in FATE, a rule
+//! that would drop all of a party's valued columns keeps the best one.
 //!
 //! Output: the instances with only the kept features. Model: the kept
 //! columns, so a predict job (`pipeline.<selection>.model`) selects the same.
 
+use crate::data_statistics::{canonical, StatisticsModelParam};
 use crate::hetero_feature_binning::{anonymous_name, BinningModelParam};
+use crate::psi::PsiModelParam;
 use crate::{
     parse_params, Component, ComponentError, ComponentOutput, Dataset, Instance, ModelData,
     TaskContext,
@@ -31,7 +48,11 @@ use fedflow_computing::{register_op, MapValuesOp, OpError, TypedTable};
 use fedflow_core::Role;
 use fedflow_federation::TransferVariable;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The host's candidate columns (anonymous names) before a federated filter, host → guest.
+pub const HOST_SELECT_CANDIDATES: TransferVariable =
+    TransferVariable::new("host_select_candidates", &[Role::Host], &[Role::Guest]);
 
 /// The host's columns that pass the guest's IV filters, guest → host.
 pub const HOST_SELECT_COLS: TransferVariable =
@@ -96,9 +117,14 @@ fn indexes_at(p: &serde_json::Value, path: &[&str]) -> Vec<usize> {
         .unwrap_or_default()
 }
 
-/// An IV rule: which of `(name, iv)` pass.
-fn iv_pass(rule: &IvRule, ivs: &[(String, f64)]) -> BTreeSet<String> {
-    let mut sorted: Vec<&(String, f64)> = ivs.iter().collect();
+/// One metric filter (FATE's `CommonFilterParam` at one index): which of
+/// `(name, value)` pass. Thresholds may differ per name (hosts').
+fn metric_pass(
+    rule: &MetricRule,
+    vals: &[(String, f64)],
+    thr: &dyn Fn(&str) -> f64,
+) -> BTreeSet<String> {
+    let mut sorted: Vec<&(String, f64)> = vals.iter().collect();
     sorted.sort_by(|a, b| {
         let o = b.1.total_cmp(&a.1);
         if rule.take_high {
@@ -114,16 +140,17 @@ fn iv_pass(rule: &IvRule, ivs: &[(String, f64)]) -> BTreeSet<String> {
             .map(|x| x.0.clone())
             .collect(),
         "top_percentile" => {
-            let k = (rule.threshold * ivs.len() as f64).ceil() as usize;
+            let k = (rule.threshold * vals.len() as f64).ceil() as usize;
             sorted.iter().take(k).map(|x| x.0.clone()).collect()
         }
-        _ => ivs
+        _ => vals
             .iter()
             .filter(|x| {
+                let t = thr(&x.0);
                 if rule.take_high {
-                    x.1 >= rule.threshold
+                    x.1 >= t
                 } else {
-                    x.1 <= rule.threshold
+                    x.1 <= t
                 }
             })
             .map(|x| x.0.clone())
@@ -131,48 +158,313 @@ fn iv_pass(rule: &IvRule, ivs: &[(String, f64)]) -> BTreeSet<String> {
     }
 }
 
-struct IvRule {
+/// FATE's `_keep_one_feature`: when nothing of `vals` passed, the best one stays.
+fn keep_one(rule: &MetricRule, vals: &[(String, f64)], pass: &mut BTreeSet<String>) {
+    if vals.iter().any(|v| pass.contains(&v.0)) {
+        return;
+    }
+    let best = vals.iter().max_by(|a, b| {
+        if rule.take_high {
+            a.1.total_cmp(&b.1)
+        } else {
+            b.1.total_cmp(&a.1)
+        }
+    });
+    if let Some(b) = best {
+        pass.insert(b.0.clone());
+    }
+}
+
+/// A filter on one metric of an isometric model.
+#[derive(Debug, Clone)]
+struct MetricRule {
+    metric: String,
     kind: String,
     threshold: f64,
     take_high: bool,
+    /// Per host, in roster order (`host_thresholds`); `None` = `threshold`.
+    host_thresholds: Option<Vec<f64>>,
     federated: bool,
 }
 
-fn iv_rule(method: &str, p: &serde_json::Value) -> Option<IvRule> {
-    let federated = get(p, &["iv_param", "select_federated"])
-        .and_then(|v| v.as_bool())
-        .unwrap_or(true);
-    match method {
-        "iv_filter" => Some(IvRule {
-            kind: get(p, &["iv_param", "filter_type"])
+/// The `idx`-th value of a field that is either a scalar or a list.
+fn nth(v: Option<&serde_json::Value>, idx: usize) -> Option<&serde_json::Value> {
+    match v {
+        Some(serde_json::Value::Array(a)) => a.get(idx).filter(|x| !x.is_null()),
+        other => other,
+    }
+}
+
+/// The rules of a `CommonFilterParam`-like object (`iv_param`,
+/// `statistic_param`, `psi_param`, `sbt_param`): one per entry of `metrics`
+/// (or of the longest list), scalars shared by all.
+fn rules_of(p: &serde_json::Value, key: &str, default_metric: &str) -> Vec<MetricRule> {
+    let obj = get(p, &[key]).cloned().unwrap_or(serde_json::json!({}));
+    let fields = [
+        "metrics",
+        "filter_type",
+        "take_high",
+        "threshold",
+        "select_federated",
+    ];
+    let n = fields
+        .iter()
+        .filter_map(|f| obj.get(*f).and_then(|v| v.as_array()).map(|a| a.len()))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    (0..n)
+        .map(|i| MetricRule {
+            metric: nth(obj.get("metrics"), i)
+                .and_then(|v| v.as_str())
+                .unwrap_or(default_metric)
+                .to_string(),
+            kind: nth(obj.get("filter_type"), i)
                 .and_then(|v| v.as_str())
                 .unwrap_or("threshold")
                 .to_string(),
-            threshold: f64_at(p, &["iv_param", "threshold"], 1.0),
-            take_high: get(p, &["iv_param", "take_high"])
+            threshold: nth(obj.get("threshold"), i)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(1.0),
+            take_high: nth(obj.get("take_high"), i)
                 .and_then(|v| v.as_bool())
                 .unwrap_or(true),
-            federated,
-        }),
-        "iv_value_thres" => Some(IvRule {
-            kind: "threshold".into(),
-            threshold: f64_at(p, &["iv_value_param", "value_threshold"], 1.0),
-            take_high: true,
-            federated: true,
-        }),
-        "iv_percentile" => Some(IvRule {
-            kind: "top_percentile".into(),
-            threshold: f64_at(p, &["iv_percentile_param", "percentile_threshold"], 1.0),
-            take_high: true,
-            federated: true,
-        }),
-        "iv_top_k" => Some(IvRule {
-            kind: "top_k".into(),
-            threshold: f64_at(p, &["iv_top_k_param", "k"], 1.0),
-            take_high: true,
-            federated: true,
-        }),
-        _ => None,
+            host_thresholds: match nth(obj.get("host_thresholds"), i) {
+                Some(serde_json::Value::Array(a)) => {
+                    Some(a.iter().filter_map(|x| x.as_f64()).collect())
+                }
+                Some(v) => v.as_f64().map(|t| vec![t; 64]),
+                None => None,
+            },
+            federated: nth(obj.get("select_federated"), i)
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true),
+        })
+        .collect()
+}
+
+/// The single rule of FATE's older filter methods (`iv_value_thres`, …).
+fn legacy_rule(metric: &str, kind: &str, threshold: f64, take_high: bool) -> MetricRule {
+    MetricRule {
+        metric: metric.into(),
+        kind: kind.into(),
+        threshold,
+        take_high,
+        host_thresholds: None,
+        federated: true,
+    }
+}
+
+/// Federated filters: the guest ranks its own and the hosts' columns on
+/// metric values from its model (IV, tree feature importance).
+fn federated_rules(method: &str, p: &serde_json::Value) -> Option<Vec<MetricRule>> {
+    let local_only = |k: &str| {
+        get(p, &[k, "local_only"])
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    };
+    let mut r = match method {
+        "iv_filter" => return Some(rules_of(p, "iv_param", "iv")),
+        "hetero_sbt_filter" => return Some(rules_of(p, "sbt_param", "feature_importance")),
+        "iv_value_thres" => legacy_rule(
+            "iv",
+            "threshold",
+            f64_at(p, &["iv_value_param", "value_threshold"], 1.0),
+            true,
+        ),
+        "iv_percentile" => legacy_rule(
+            "iv",
+            "top_percentile",
+            f64_at(p, &["iv_percentile_param", "percentile_threshold"], 1.0),
+            true,
+        ),
+        "iv_top_k" => legacy_rule(
+            "iv",
+            "top_k",
+            f64_at(p, &["iv_top_k_param", "k"], 1.0),
+            true,
+        ),
+        _ => return None,
+    };
+    // iv_value_thres → iv_value_param, iv_percentile → iv_percentile_param, …
+    r.federated = !local_only(&format!("{}_param", method.trim_end_matches("_thres")));
+    if method == "iv_value_thres" {
+        r.host_thresholds = match get(p, &["iv_value_param", "host_thresholds"]) {
+            Some(serde_json::Value::Array(a)) => {
+                Some(a.iter().filter_map(|x| x.as_f64()).collect())
+            }
+            Some(v) => v.as_f64().map(|t| vec![t; 64]),
+            None => None,
+        };
+    }
+    Some(vec![r])
+}
+
+/// Local filters on a party's own isometric model (DataStatistics, PSI).
+fn local_rules(method: &str, p: &serde_json::Value) -> Option<Vec<MetricRule>> {
+    Some(match method {
+        "statistic_filter" => rules_of(p, "statistic_param", "mean"),
+        "psi_filter" => rules_of(p, "psi_param", "psi"),
+        "coefficient_of_variation_value_thres" => vec![legacy_rule(
+            "coefficient_of_variance",
+            "threshold",
+            f64_at(p, &["variance_coe_param", "value_threshold"], 1.0),
+            true,
+        )],
+        "outlier_cols" => {
+            let pct = f64_at(p, &["outlier_param", "percentile"], 1.0);
+            vec![legacy_rule(
+                &format!("{}%", (pct * 100.0 + 1e-9).floor() as i64),
+                "threshold",
+                f64_at(p, &["outlier_param", "upper_threshold"], 1.0),
+                false,
+            )]
+        }
+        _ => return None,
+    })
+}
+
+/// Hosts' metric values by (party id, anonymous name).
+type HostValues = BTreeMap<(u64, String), f64>;
+
+/// The isometric models a selection reads metric values from.
+struct IsoModels {
+    binning: Option<BinningModelParam>,
+    statistics: Option<StatisticsModelParam>,
+    psi: Option<PsiModelParam>,
+    /// Tree feature importance (guest's HeteroSecureBoost model): own
+    /// columns by name, hosts' by (party id, anonymous name).
+    importance: Option<(BTreeMap<String, f64>, HostValues)>,
+}
+
+impl IsoModels {
+    fn new(ctx: &TaskContext) -> Result<Self, ComponentError> {
+        let cpn = ctx.component_name.as_str();
+        let parse = |module: &str| -> Option<&serde_json::Value> {
+            ctx.inputs.model(module).map(|m| &m.param)
+        };
+        let what = format!("{cpn}(isometric model)");
+        let binning = parse("HeteroFeatureBinning")
+            .map(|v| parse_params(&what, v))
+            .transpose()?;
+        let statistics = parse("DataStatistics")
+            .map(|v| parse_params(&what, v))
+            .transpose()?;
+        let psi = parse("PSI").map(|v| parse_params(&what, v)).transpose()?;
+        let importance = parse("HeteroSecureBoost").map(|v| {
+            let mut own = BTreeMap::new();
+            let mut hosts = BTreeMap::new();
+            if let Some(m) = v.get("feature_importance").and_then(|x| x.as_object()) {
+                for (k, x) in m {
+                    let x = x.as_f64().unwrap_or(0.0);
+                    if let Some(name) = k.strip_prefix("guest:") {
+                        own.insert(name.to_string(), x);
+                    } else if let Some((pid, fid)) = k
+                        .strip_prefix("host_")
+                        .and_then(|r| r.split_once('_'))
+                        .and_then(|(p, f)| Some((p.parse::<u64>().ok()?, f.parse::<usize>().ok()?)))
+                    {
+                        hosts.insert((pid, anonymous_name(pid, fid)), x);
+                    }
+                }
+            }
+            (own, hosts)
+        });
+        Ok(Self {
+            binning,
+            statistics,
+            psi,
+            importance,
+        })
+    }
+
+    fn missing(cpn: &str, method: &str, module: &str) -> ComponentError {
+        ComponentError::Input(format!(
+            "{cpn}: filter '{method}' needs a {module} model as isometric_model"
+        ))
+    }
+
+    /// A local filter's value of one of this party's columns.
+    fn local_value(
+        &self,
+        cpn: &str,
+        method: &str,
+        metric: &str,
+        col: &str,
+    ) -> Result<Option<(String, f64)>, ComponentError> {
+        let v = if metric == "psi" {
+            let m = self
+                .psi
+                .as_ref()
+                .ok_or_else(|| Self::missing(cpn, method, "PSI"))?;
+            m.total_psi.get(col).copied()
+        } else {
+            let m = self
+                .statistics
+                .as_ref()
+                .ok_or_else(|| Self::missing(cpn, method, "DataStatistics"))?;
+            if !m.statistics.contains_key(canonical(metric).as_str()) {
+                return Err(ComponentError::Param {
+                    path: format!("{cpn}.filter_methods"),
+                    message: format!("{method}: the DataStatistics model has no metric '{metric}'"),
+                });
+            }
+            m.value(metric, col)
+        };
+        Ok(v.map(|v| (col.to_string(), v)))
+    }
+
+    /// A federated filter's value of one of the guest's columns.
+    fn guest_value(
+        &self,
+        cpn: &str,
+        method: &str,
+        _metric: &str,
+        col: &str,
+    ) -> Result<Option<f64>, ComponentError> {
+        if method == "hetero_sbt_filter" {
+            let (own, _) = self
+                .importance
+                .as_ref()
+                .ok_or_else(|| Self::missing(cpn, method, "HeteroSecureBoost"))?;
+            return Ok(Some(own.get(col).copied().unwrap_or(0.0)));
+        }
+        let b = self
+            .binning
+            .as_ref()
+            .ok_or_else(|| Self::missing(cpn, method, "HeteroFeatureBinning"))?;
+        Ok(b.binning_result.get(col).map(|r| r.iv))
+    }
+
+    /// A federated filter's value of a host's column (anonymous name).
+    fn host_value(
+        &self,
+        cpn: &str,
+        method: &str,
+        _metric: &str,
+        party_id: u64,
+        anon: &str,
+    ) -> Result<Option<f64>, ComponentError> {
+        if method == "hetero_sbt_filter" {
+            let (_, hosts) = self
+                .importance
+                .as_ref()
+                .ok_or_else(|| Self::missing(cpn, method, "HeteroSecureBoost"))?;
+            return Ok(Some(
+                hosts
+                    .get(&(party_id, anon.to_string()))
+                    .copied()
+                    .unwrap_or(0.0),
+            ));
+        }
+        let b = self
+            .binning
+            .as_ref()
+            .ok_or_else(|| Self::missing(cpn, method, "HeteroFeatureBinning"))?;
+        Ok(b.host_results
+            .get(&party_id.to_string())
+            .and_then(|r| r.get(anon))
+            .map(|r| r.iv))
     }
 }
 
@@ -274,10 +566,7 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
             .find(|&i| anon(i) == n)
             .map(|i| header[i].clone())
     };
-    let binning: Option<BinningModelParam> = match ctx.inputs.model("HeteroFeatureBinning") {
-        Some(m) => Some(parse_params(&format!("{cpn}(isometric model)"), &m.param)?),
-        None => None,
-    };
+    let models = IsoModels::new(ctx)?;
     let methods: Vec<String> = get(p, &["filter_methods"])
         .and_then(|v| v.as_array())
         .map(|a| {
@@ -394,55 +683,108 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
                 }
             }
             other => {
-                let Some(rule) = iv_rule(other, p) else {
-                    return Err(ComponentError::Param {
-                        path: format!("{cpn}.filter_methods"),
-                        message: format!("'{other}' is not implemented in this build (manually, unique_value, percentage_value, iv_filter, iv_value_thres, iv_percentile, iv_top_k are)"),
-                    });
-                };
-                let federated = rule.federated && !ctx.roster.parties(Role::Host).is_empty();
-                if is_host {
-                    if federated {
-                        let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
-                            ComponentError::Failed("HeteroFeatureSelection needs a guest".into())
-                        })?;
-                        let pass: Vec<String> = HOST_SELECT_COLS.get_one(fed, guest, m)?;
-                        let pass: BTreeSet<String> =
-                            pass.iter().filter_map(|n| name_of(n)).collect();
-                        left.retain(|c| pass.contains(c));
+                if let Some(rules) = local_rules(other, p) {
+                    for rule in &rules {
+                        let vals: Vec<(String, f64)> = left
+                            .iter()
+                            .filter_map(|c| {
+                                models.local_value(cpn, other, &rule.metric, c).transpose()
+                            })
+                            .collect::<Result<_, _>>()?;
+                        let mut pass = metric_pass(rule, &vals, &|_| rule.threshold);
+                        keep_one(rule, &vals, &mut pass);
+                        // Columns the model has no value for are kept.
+                        left.retain(|c| pass.contains(c) || !vals.iter().any(|v| &v.0 == c));
                     }
                     continue;
                 }
-                let b = binning.as_ref().ok_or_else(|| {
-                    ComponentError::Input(format!(
-                        "{cpn}: filter '{other}' needs a HeteroFeatureBinning model as isometric_model"
-                    ))
-                })?;
-                let mut ivs: Vec<(String, f64)> = left
-                    .iter()
-                    .filter_map(|c| b.binning_result.get(c).map(|r| (c.clone(), r.iv)))
-                    .collect();
-                let hosts = ctx.roster.parties(Role::Host);
-                if federated {
-                    for h in &hosts {
-                        if let Some(r) = b.host_results.get(&h.party_id.to_string()) {
-                            ivs.extend(
-                                r.iter().map(|(k, v)| (format!("{}#{k}", h.party_id), v.iv)),
-                            );
+                let Some(rules) = federated_rules(other, p) else {
+                    return Err(ComponentError::Param {
+                        path: format!("{cpn}.filter_methods"),
+                        message: format!("'{other}' is not implemented in this build (manually, unique_value, percentage_value, iv_filter, iv_value_thres, iv_percentile, iv_top_k, statistic_filter, coefficient_of_variation_value_thres, outlier_cols, psi_filter, hetero_sbt_filter, vif_filter, correlation_filter are)"),
+                    });
+                };
+                for (i, rule) in rules.iter().enumerate() {
+                    let tag = if rules.len() > 1 {
+                        format!("{m}.{i}")
+                    } else {
+                        m.clone()
+                    };
+                    let federated = rule.federated && !ctx.roster.parties(Role::Host).is_empty();
+                    if is_host {
+                        if federated {
+                            let guest = ctx.roster.party(Role::Guest, 0).ok_or_else(|| {
+                                ComponentError::Failed(
+                                    "HeteroFeatureSelection needs a guest".into(),
+                                )
+                            })?;
+                            // Our candidates, by anonymous name, then the guest's verdict.
+                            let mine: Vec<String> = header
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, h)| left.contains(*h))
+                                .map(|(i, _)| anon(i))
+                                .collect();
+                            HOST_SELECT_CANDIDATES.remote(fed, &mine, &[guest], &tag)?;
+                            let pass: Vec<String> = HOST_SELECT_COLS.get_one(fed, guest, &tag)?;
+                            let pass: BTreeSet<String> =
+                                pass.iter().filter_map(|n| name_of(n)).collect();
+                            left.retain(|c| pass.contains(c));
+                        }
+                        continue;
+                    }
+                    let mut vals: Vec<(String, f64)> = Vec::new();
+                    for c in &left {
+                        if let Some(v) = models.guest_value(cpn, other, &rule.metric, c)? {
+                            vals.push((c.clone(), v));
                         }
                     }
-                }
-                let pass = iv_pass(&rule, &ivs);
-                // Guest columns without IV (not binned) are kept.
-                left.retain(|c| pass.contains(c) || !b.binning_result.contains_key(c));
-                if federated {
-                    for h in &hosts {
-                        let prefix = format!("{}#", h.party_id);
-                        let names: Vec<String> = pass
-                            .iter()
-                            .filter_map(|n| n.strip_prefix(&prefix).map(str::to_string))
-                            .collect();
-                        HOST_SELECT_COLS.remote(fed, &names, &[*h], m)?;
+                    let n_guest = vals.len();
+                    let hosts = ctx.roster.parties(Role::Host);
+                    let mut host_vals: Vec<Vec<(String, f64)>> = Vec::new();
+                    if federated {
+                        for h in &hosts {
+                            let cands: Vec<String> =
+                                HOST_SELECT_CANDIDATES.get_one(fed, *h, &tag)?;
+                            let mut hv = Vec::new();
+                            for a in cands {
+                                // Unknown to the model: kept.
+                                let v = models
+                                    .host_value(cpn, other, &rule.metric, h.party_id, &a)?
+                                    .unwrap_or(f64::NAN);
+                                hv.push((format!("{}#{a}", h.party_id), v));
+                            }
+                            vals.extend(hv.iter().filter(|x| !x.1.is_nan()).cloned());
+                            host_vals.push(hv);
+                        }
+                    }
+                    let host_thr = |n: &str| -> f64 {
+                        let Some((pid, _)) = n.split_once('#') else {
+                            return rule.threshold;
+                        };
+                        let idx = hosts.iter().position(|h| h.party_id.to_string() == pid);
+                        match (&rule.host_thresholds, idx) {
+                            (Some(t), Some(i)) => t.get(i).copied().unwrap_or(rule.threshold),
+                            _ => rule.threshold,
+                        }
+                    };
+                    let mut pass = metric_pass(rule, &vals, &host_thr);
+                    keep_one(rule, &vals[..n_guest], &mut pass);
+                    // Guest columns without a value (not binned, …) are kept.
+                    left.retain(|c| pass.contains(c) || !vals[..n_guest].iter().any(|v| &v.0 == c));
+                    if federated {
+                        for (h, hv) in hosts.iter().zip(&host_vals) {
+                            let known: Vec<(String, f64)> =
+                                hv.iter().filter(|x| !x.1.is_nan()).cloned().collect();
+                            keep_one(rule, &known, &mut pass);
+                            let prefix = format!("{}#", h.party_id);
+                            let names: Vec<String> = hv
+                                .iter()
+                                .filter(|x| x.1.is_nan() || pass.contains(&x.0))
+                                .filter_map(|x| x.0.strip_prefix(&prefix).map(str::to_string))
+                                .collect();
+                            HOST_SELECT_COLS.remote(fed, &names, &[*h], &tag)?;
+                        }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::data_statistics::StatisticsModelParam;
 use crate::data_transform::DataTransform;
 use crate::hetero_feature_binning::HeteroFeatureBinning;
 use crate::testutil::*;
@@ -117,4 +118,159 @@ fn percentage_value_drops_dominated_columns() {
         left(&HeteroFeatureSelection.run(&c).unwrap()),
         vec!["x1".to_string()]
     );
+}
+
+fn statistics_model(d: &Dataset, party: fedflow_core::Party) -> ModelData {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(
+        dir.path(),
+        "st",
+        party,
+        json!({"statistics": ["summary", "95%"]}),
+        inputs("data", d.clone()),
+    );
+    crate::data_statistics::DataStatistics
+        .run(&c)
+        .unwrap()
+        .model
+        .unwrap()
+}
+
+fn stat(m: &ModelData, metric: &str, col: &str) -> f64 {
+    let p: StatisticsModelParam = serde_json::from_value(m.param.clone()).unwrap();
+    p.value(metric, col).unwrap()
+}
+
+#[test]
+fn statistic_filters_keep_the_columns_their_rules_pass() {
+    let g = transformed("breast_hetero_guest.csv", true, GUEST);
+    let sm = statistics_model(&g, GUEST);
+    let run = |p: serde_json::Value| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut i = inputs("data", g.clone());
+        i.models.push(sm.clone());
+        left(
+            &HeteroFeatureSelection
+                .run(&ctx(dir.path(), "s", GUEST, p, i))
+                .unwrap(),
+        )
+    };
+    let cols: Vec<String> = (0..10).map(|i| format!("x{i}")).collect();
+    // Two rules in sequence: skewness >= 0.5, then kurtosis <= 3.
+    let got = run(
+        json!({"filter_methods": ["statistic_filter"], "statistic_param": {
+        "metrics": ["skewness", "kurtosis"], "filter_type": "threshold",
+        "take_high": [true, false], "threshold": [0.5, 3]}}),
+    );
+    let want: Vec<String> = cols
+        .iter()
+        .filter(|c| stat(&sm, "skewness", c) >= 0.5 && stat(&sm, "kurtosis", c) <= 3.0)
+        .cloned()
+        .collect();
+    assert!(!want.is_empty() && want.len() < 10, "{want:?}");
+    assert_eq!(got, want);
+    // Spelled out on the breast data (skewness / kurtosis of x0..x9).
+    assert_eq!(got, ["x0", "x2", "x6"].map(String::from).to_vec());
+    // top_k on stddev, take_high false: the 3 lowest.
+    let got = run(
+        json!({"filter_methods": ["statistic_filter"], "statistic_param": {
+        "metrics": "stddev", "filter_type": "top_k", "take_high": false, "threshold": 3}}),
+    );
+    let mut by_std = cols.clone();
+    by_std.sort_by(|a, b| stat(&sm, "stddev", a).total_cmp(&stat(&sm, "stddev", b)));
+    let mut want = by_std[..3].to_vec();
+    want.sort();
+    assert_eq!(got, want);
+    // outlier_cols: the 95% point must be <= upper_threshold (here the 6th
+    // smallest 95% point, so 6 columns stay).
+    let mut q: Vec<f64> = cols.iter().map(|c| stat(&sm, "95%", c)).collect();
+    q.sort_by(f64::total_cmp);
+    let got = run(json!({"filter_methods": ["outlier_cols"],
+        "outlier_param": {"percentile": 0.95, "upper_threshold": q[5]}}));
+    let want: Vec<String> = cols
+        .iter()
+        .filter(|c| stat(&sm, "95%", c) <= q[5])
+        .cloned()
+        .collect();
+    assert!(want.len() >= 6 && want.len() < 10);
+    assert_eq!(got, want);
+    // Nothing passes: FATE keeps the single best column.
+    let got = run(
+        json!({"filter_methods": ["statistic_filter"], "statistic_param": {
+        "metrics": ["median"], "take_high": true, "threshold": 100}}),
+    );
+    let best = cols
+        .iter()
+        .max_by(|a, b| stat(&sm, "median", a).total_cmp(&stat(&sm, "median", b)))
+        .unwrap();
+    assert_eq!(got, vec![best.clone()]);
+    // Without the model: a clear error.
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(
+        dir.path(),
+        "s",
+        GUEST,
+        json!({"filter_methods": ["psi_filter"]}),
+        inputs("data", g.clone()),
+    );
+    let e = HeteroFeatureSelection.run(&c).err().unwrap().to_string();
+    assert!(e.contains("PSI model"), "{e}");
+}
+
+#[test]
+fn host_statistic_filter_then_federated_iv_percentile_ranks_only_host_candidates() {
+    let (g, h, gm, hm) = binning_models();
+    let hs = statistics_model(&h, HOST);
+    let dir = tempfile::tempdir().unwrap();
+    let mut gi = inputs("data", g);
+    gi.models.push(gm.clone());
+    let mut hi = inputs("data", h);
+    hi.models.push(hm);
+    hi.models.push(hs.clone());
+    // The host first keeps its columns with kurtosis <= 2 (local), then the
+    // guest ranks its columns and only those host candidates by IV.
+    let hp = json!({"filter_methods": ["statistic_filter", "iv_filter"],
+        "statistic_param": {"metrics": "kurtosis", "take_high": false, "threshold": 2},
+        "iv_param": {"filter_type": "top_percentile", "threshold": 0.5}});
+    let gp = json!({"filter_methods": ["iv_filter"],
+        "iv_param": {"filter_type": "top_percentile", "threshold": 0.5}});
+    let mut outs = run_all(
+        &HeteroFeatureSelection,
+        vec![
+            ctx(dir.path(), "s", GUEST, gp, gi),
+            ctx(dir.path(), "s", HOST, hp, hi),
+        ],
+    );
+    let ho = outs.pop().unwrap().unwrap();
+    let go = outs.pop().unwrap().unwrap();
+    let b: BinningModelParam = serde_json::from_value(gm.param).unwrap();
+    let host_cands: Vec<String> = (0..20)
+        .map(|i| format!("x{i}"))
+        .filter(|c| stat(&hs, "kurtosis", c) <= 2.0)
+        .collect();
+    assert!(host_cands.len() < 20);
+    let mut all: Vec<(String, f64)> = (0..10)
+        .map(|i| format!("x{i}"))
+        .map(|c| (c.clone(), b.binning_result[&c].iv))
+        .chain(host_cands.iter().map(|c| {
+            (
+                format!("h{c}"),
+                b.host_results["10000"][&format!("host_10000_{c}")].iv,
+            )
+        }))
+        .collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let k = (0.5 * all.len() as f64).ceil() as usize;
+    let top: BTreeSet<String> = all[..k].iter().map(|x| x.0.clone()).collect();
+    let want_g: Vec<String> = (0..10)
+        .map(|i| format!("x{i}"))
+        .filter(|c| top.contains(c))
+        .collect();
+    let want_h: Vec<String> = host_cands
+        .iter()
+        .filter(|c| top.contains(&format!("h{c}")))
+        .cloned()
+        .collect();
+    assert_eq!(left(&go), want_g);
+    assert_eq!(left(&ho), want_h);
 }
