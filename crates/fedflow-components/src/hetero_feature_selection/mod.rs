@@ -652,7 +652,7 @@ fn fit(ctx: &TaskContext, header: &[String]) -> Result<Vec<String>, ComponentErr
                     continue;
                 }
                 let model = pearson_filters::pearson_model(ctx, m)?;
-                let b = binning.as_ref().ok_or_else(|| {
+                let b = models.binning.as_ref().ok_or_else(|| {
                     ComponentError::Input(format!(
                         "{cpn}: filter '{m}' sorts by iv and needs a HeteroFeatureBinning model as isometric_model"
                     ))
