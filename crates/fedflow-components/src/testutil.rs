@@ -125,3 +125,20 @@ pub fn run_all<C: Component + Sync>(
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
+
+/// `file` (a shipped CSV) through DataTransform with default parameters.
+pub fn transformed(file: &str, with_label: bool, party: Party) -> Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(
+        dir.path(),
+        "dt",
+        party,
+        serde_json::json!({ "with_label": with_label }),
+        inputs("data", raw_file(file)),
+    );
+    crate::data_transform::DataTransform
+        .run(&c)
+        .unwrap()
+        .data
+        .remove(0)
+}

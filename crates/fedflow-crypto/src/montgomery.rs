@@ -66,16 +66,23 @@ impl Montgomery {
         self.m.len()
     }
 
-    /// `out = a·b·R^-1 mod m` (inputs reduced, `out` may be either input's copy).
-    fn mul_raw(&self, out: &mut [u64], a: &[u64], b: &[u64]) {
+    /// Runs `f` with this thread's scratch buffer of `2·limbs` limbs.
+    fn with_scratch<T>(&self, f: impl FnOnce(&mut [u64]) -> T) -> T {
         SCRATCH.with(|s| {
             let mut t = s.borrow_mut();
             let need = 2 * self.limbs();
             if t.len() < need {
                 t.resize(need, 0);
             }
-            mul_wide(&mut t[..need], a, b);
-            redc(out, &mut t[..need], &self.m, self.minv);
+            f(&mut t[..need])
+        })
+    }
+
+    /// `out = a·b·R^-1 mod m` (inputs reduced, `out` distinct from both).
+    fn mul_raw(&self, out: &mut [u64], a: &[u64], b: &[u64]) {
+        self.with_scratch(|t| {
+            mul_wide(t, a, b);
+            redc(out, t, &self.m, self.minv);
         })
     }
 
@@ -93,27 +100,17 @@ impl Montgomery {
 
     /// `a ← a·b·R^-1 mod m` on raw limbs.
     fn mul_raw_assign(&self, a: &mut [u64], b: &[u64]) {
-        SCRATCH.with(|s| {
-            let mut t = s.borrow_mut();
-            let need = 2 * self.limbs();
-            if t.len() < need {
-                t.resize(need, 0);
-            }
-            mul_wide(&mut t[..need], a, b);
-            redc(a, &mut t[..need], &self.m, self.minv);
+        self.with_scratch(|t| {
+            mul_wide(t, a, b);
+            redc(a, t, &self.m, self.minv);
         })
     }
 
     /// `a ← a²`.
     pub fn square_assign(&self, a: &mut MontElem) {
-        SCRATCH.with(|s| {
-            let mut t = s.borrow_mut();
-            let need = 2 * self.limbs();
-            if t.len() < need {
-                t.resize(need, 0);
-            }
-            mul_wide(&mut t[..need], &a.0, &a.0);
-            redc(&mut a.0, &mut t[..need], &self.m, self.minv);
+        self.with_scratch(|t| {
+            mul_wide(t, &a.0, &a.0);
+            redc(&mut a.0, t, &self.m, self.minv);
         })
     }
 

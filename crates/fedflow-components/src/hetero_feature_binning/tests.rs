@@ -1,20 +1,7 @@
 use super::*;
-use crate::data_transform::DataTransform;
 use crate::testutil::*;
 use serde_json::json;
 use std::collections::HashMap;
-
-fn transformed(file: &str, with_label: bool, party: fedflow_core::Party) -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let c = ctx(
-        dir.path(),
-        "dt",
-        party,
-        json!({ "with_label": with_label }),
-        inputs("data", raw_file(file)),
-    );
-    DataTransform.run(&c).unwrap().data.remove(0)
-}
 
 /// Plaintext reference: quantile split points and FATE's WOE/IV, written out independently.
 fn reference_iv(values: &[f64], labels: &[f64], bin_num: usize) -> f64 {

@@ -5,18 +5,6 @@ use crate::hetero_feature_binning::HeteroFeatureBinning;
 use crate::testutil::*;
 use serde_json::json;
 
-fn transformed(file: &str, with_label: bool, party: fedflow_core::Party) -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let c = ctx(
-        dir.path(),
-        "dt",
-        party,
-        json!({ "with_label": with_label }),
-        inputs("data", raw_file(file)),
-    );
-    DataTransform.run(&c).unwrap().data.remove(0)
-}
-
 fn binning_models() -> (Dataset, Dataset, ModelData, ModelData) {
     let g = transformed("breast_hetero_guest.csv", true, GUEST);
     let h = transformed("breast_hetero_host.csv", false, HOST);

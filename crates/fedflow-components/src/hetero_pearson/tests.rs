@@ -1,9 +1,8 @@
 use super::*;
-use crate::data_transform::DataTransform;
 use crate::hetero_feature_binning::HeteroFeatureBinning;
 use crate::hetero_feature_selection::HeteroFeatureSelection;
 use crate::hetero_lr::harness::{align, read_csv, run_job, Frame, Run};
-use crate::testutil::{ctx, inputs, raw_file, run_all, GUEST, HOST};
+use crate::testutil::{ctx, inputs, raw_file, run_all, transformed, GUEST, HOST};
 use crate::{Component, Dataset};
 use serde_json::json;
 
@@ -209,18 +208,6 @@ fn bad_params_are_errors() {
     );
     let e = HeteroPearson.run(&c).unwrap_err().to_string();
     assert!(e.contains("p.column_names"), "{e}");
-}
-
-fn transformed(file: &str, with_label: bool, party: fedflow_core::Party) -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let c = ctx(
-        dir.path(),
-        "dt",
-        party,
-        json!({ "with_label": with_label }),
-        inputs("data", raw_file(file)),
-    );
-    DataTransform.run(&c).unwrap().data.remove(0)
 }
 
 fn both<C: Component + Sync>(
