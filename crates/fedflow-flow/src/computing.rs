@@ -4,17 +4,94 @@
 
 use crate::conf::{ComputingEngine, JobParameters};
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
-use fedflow_computing::Session;
+use fedflow_computing::{ComputingError, RawRows, Session, Table};
+use fedflow_core::RowBlock;
 use fedflow_spark::{SparkOptions, SparkSession};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// A computing session and, on Spark, a line naming its application.
+/// A computing session and, on Spark, the application behind it.
+#[derive(Clone)]
 pub struct OpenedSession {
     /// The session.
     pub session: Arc<dyn Session>,
-    /// `spark application <id> ui <url> master <url>` on the Spark engine.
-    pub engine_info: Option<String>,
+    spark: Option<Arc<LazySpark>>,
+}
+
+impl OpenedSession {
+    /// `spark application <id> ui <url> master <url>` once the Spark
+    /// application has started (a task that touched no table starts none).
+    pub fn engine_info(&self) -> Option<String> {
+        self.spark.as_ref().and_then(|s| s.info())
+    }
+}
+
+/// A Spark session started at its first table operation: parties that never
+/// touch a table (an arbiter in most algorithms) hold no application and no
+/// executor cores. Start failures surface at that first operation, as the
+/// task's error.
+pub struct LazySpark {
+    id: String,
+    options: SparkOptions,
+    started: OnceLock<Result<SparkSession, String>>,
+}
+
+impl LazySpark {
+    fn session(&self) -> Result<&SparkSession, ComputingError> {
+        self.started
+            .get_or_init(|| {
+                let s =
+                    SparkSession::new(&self.id, self.options.clone()).map_err(|e| e.to_string())?;
+                let info = s.app_info();
+                tracing::info!(
+                    session = %self.id,
+                    "spark application {} ui {} master {}",
+                    info.app_id,
+                    info.ui_url,
+                    info.master
+                );
+                Ok(s)
+            })
+            .as_ref()
+            .map_err(|e| ComputingError::Engine {
+                engine: "spark",
+                message: e.clone(),
+            })
+    }
+
+    fn info(&self) -> Option<String> {
+        let s = self.started.get()?.as_ref().ok()?;
+        let info = s.app_info();
+        Some(format!(
+            "spark application {} ui {} master {}",
+            info.app_id, info.ui_url, info.master
+        ))
+    }
+}
+
+impl Session for LazySpark {
+    fn session_id(&self) -> &str {
+        &self.id
+    }
+    fn engine(&self) -> &'static str {
+        "spark"
+    }
+    fn parallelize(
+        &self,
+        rows: RawRows,
+        partitions: usize,
+    ) -> Result<Arc<dyn Table>, ComputingError> {
+        self.session()?.parallelize(rows, partitions)
+    }
+    fn load_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError> {
+        self.session()?.load_blocks(blocks)
+    }
+    fn stop(&self) -> Result<(), ComputingError> {
+        match self.started.get() {
+            Some(Ok(s)) => s.stop(),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Opens the session of a task (or, for in-process runs, of a party's job).
@@ -39,7 +116,7 @@ pub fn open_session(
             .map_err(|e| e.to_string())?;
             Ok(OpenedSession {
                 session: Arc::new(s),
-                engine_info: None,
+                spark: None,
             })
         }
         ComputingEngine::Spark => {
@@ -48,16 +125,14 @@ pub fn open_session(
                 o.apply_spark_run(run)
                     .map_err(|e| format!("job_parameters.{e}"))?;
             }
-            let s = SparkSession::new(session_id, o).map_err(|e| e.to_string())?;
-            let info = s.app_info();
-            let line = format!(
-                "spark application {} ui {} master {}",
-                info.app_id, info.ui_url, info.master
-            );
-            tracing::info!(session = %session_id, "{line}");
+            let lazy = Arc::new(LazySpark {
+                id: session_id.to_string(),
+                options: o,
+                started: OnceLock::new(),
+            });
             Ok(OpenedSession {
-                session: Arc::new(s),
-                engine_info: Some(line),
+                session: lazy.clone(),
+                spark: Some(lazy),
             })
         }
     }

@@ -11,7 +11,6 @@ use fedflow_components::{
     component, ComponentError, ComponentOutput, Dataset, Inputs, MemoryTracker, Metric, ModelData,
     TaskContext, MODULES,
 };
-use fedflow_computing::Session;
 use fedflow_core::Party;
 use fedflow_storage::StorageContext;
 use serde::Serialize;
@@ -354,7 +353,7 @@ fn resolve_inputs(
 }
 
 /// A party's computing session shared by its tasks (Spark), opened once.
-type SessionCell = std::sync::OnceLock<Result<(Arc<dyn Session>, Option<String>), String>>;
+type SessionCell = std::sync::OnceLock<Result<crate::computing::OpenedSession, String>>;
 
 #[allow(clippy::too_many_arguments)]
 fn run_task(
@@ -372,25 +371,23 @@ fn run_task(
     let started = Instant::now();
     let tracker = Arc::new(MemoryTracker::default());
     let mut report = TaskReport::new(def, party, TaskStatus::Failed);
-    let engine_info_out = std::sync::Mutex::new(None);
+    let opened_out = std::sync::Mutex::new(None::<crate::computing::OpenedSession>);
     let result = (|| -> Result<ComponentOutput, String> {
         let jp = conf
             .job_parameters(party.role, idx)
             .map_err(|e| e.to_string())?;
         let timeout = options.timeout.unwrap_or(Duration::from_secs(jp.timeout));
         let session_id = format!("{job_id}_{cpn}_{}_{}", party.role, party.party_id);
-        let open = |id: &str| {
-            open_session(&jp, id, &options.data_dir, options.memory_budget)
-                .map(|o| (o.session, o.engine_info))
+        let open = |id: &str| open_session(&jp, id, &options.data_dir, options.memory_budget);
+        let opened = if jp.computing_engine().map_err(|e| e.to_string())? == ComputingEngine::Spark
+        {
+            cell.get_or_init(|| open(&format!("{job_id}_{}_{}", party.role, party.party_id)))
+                .clone()?
+        } else {
+            open(&session_id)?
         };
-        let (computing, engine_info) =
-            if jp.computing_engine().map_err(|e| e.to_string())? == ComputingEngine::Spark {
-                cell.get_or_init(|| open(&format!("{job_id}_{}_{}", party.role, party.party_id)))
-                    .clone()?
-            } else {
-                open(&session_id)?
-            };
-        *engine_info_out.lock().unwrap_or_else(|e| e.into_inner()) = engine_info;
+        let computing = opened.session.clone();
+        *opened_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(opened);
         let federation = crate::task::open_federation(
             &jp,
             &options.data_dir.join("federation"),
@@ -445,9 +442,11 @@ fn run_task(
     })();
     report.elapsed_ms = started.elapsed().as_millis();
     report.metrics = tracker.metrics();
-    report.engine_info = engine_info_out
+    // A lazily started Spark application is known once a table was touched.
+    report.engine_info = opened_out
         .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
+        .unwrap_or_else(|e| e.into_inner())
+        .and_then(|o| o.engine_info());
     match result {
         Ok(out) => {
             report.status = TaskStatus::Success;

@@ -206,11 +206,7 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
         spec.job_id, spec.component, spec.party.role, spec.party.party_id
     );
     let opened = crate::computing::open_session(&jp, &session_id, &env.data_dir, None)?;
-    if let Some(info) = &opened.engine_info {
-        tracing::info!(task = %session_id, "{info}");
-    }
-    let engine_info = opened.engine_info.clone();
-    let computing: Arc<dyn Session> = opened.session;
+    let computing: Arc<dyn Session> = opened.session.clone();
 
     // Inputs: upstream outputs of this party, and models.
     let mut inputs = Inputs::default();
@@ -332,7 +328,7 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
     );
     // The Spark application shows in `job query` / the task's summary.
     let mut summary = out.summary;
-    if let Some(info) = engine_info {
+    if let Some(info) = opened.engine_info() {
         if summary.is_null() {
             summary = serde_json::json!({});
         }
