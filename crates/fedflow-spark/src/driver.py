@@ -22,6 +22,11 @@ IN = CONN.makefile("r", encoding="utf-8")
 OUT = CONN.makefile("w", encoding="utf-8")
 
 
+# Spark tasks per executor core for a stage over fedflow partitions (0: one
+# task per fedflow partition).
+TASKS_PER_CORE = int(os.environ.get("FEDFLOW_SPARK_TASKS_PER_CORE", "2"))
+
+
 def reply(obj):
     OUT.write(json.dumps(obj) + "\n")
     OUT.flush()
@@ -161,13 +166,19 @@ def main():
     def handle(req):
         op = req["op"]
         if "shuffle" in req:
-            spark.conf.set("spark.sql.shuffle.partitions", str(max(1, int(req["shuffle"]))))
+            # A Spark task per fedflow partition costs a task launch and a worker
+            # process each; a few tasks per executor core keep the cores busy.
+            # The worker takes any number of whole partitions, in order.
+            tasks = max(1, int(req["shuffle"]))
+            if TASKS_PER_CORE > 0:
+                tasks = min(tasks, sc.defaultParallelism * TASKS_PER_CORE)
+            spark.conf.set("spark.sql.shuffle.partitions", str(tasks))
         if op == "load":
             df = spark.read.text(req["path"]).selectExpr("split(value, '\\t') AS a").selectExpr(
                 "CAST(a[0] AS INT) AS p", "CAST(a[1] AS BIGINT) AS tag",
                 "CAST(a[2] AS BIGINT) AS c", "a[3] AS b")
             # Spread the partitions over tasks (a small file is one split).
-            df = df.repartition(max(1, min(int(req.get("shuffle", 1)), sc.defaultParallelism * 4)), "p")
+            df = df.repartition(int(spark.conf.get("spark.sql.shuffle.partitions")), "p")
             return materialize(req["view"], df)
         if op == "sql":
             return materialize(req["view"], spark.sql(req["sql"]))
