@@ -25,14 +25,21 @@ pub(super) fn run(
     let out = apply(ctx, table, &d)?;
     let summary = match fractions {
         Fractions::Random(_) => {
-            log_counts(ctx, "random", vec![(0.0, d.len() as f64)]);
+            log_counts(ctx, "sample_count", "random", vec![(0.0, d.len() as f64)]);
             serde_json::json!({"sample_count": d.len(), "random_state": seed})
         }
         Fractions::Stratified(_) => {
             log_counts(
                 ctx,
+                "sample_count",
                 "stratified",
                 counts.iter().map(|&(l, _, n)| (l, n as f64)).collect(),
+            );
+            log_counts(
+                ctx,
+                "original_count",
+                "stratified",
+                counts.iter().map(|&(l, n, _)| (l, n as f64)).collect(),
             );
             let by = |f: fn(&(f64, usize, usize)) -> usize| -> serde_json::Map<String, serde_json::Value> {
                 counts

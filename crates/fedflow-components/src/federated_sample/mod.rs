@@ -88,6 +88,18 @@ pub enum Fractions {
 }
 
 impl SampleParam {
+    /// Checks `task_type` (all a hetero host needs).
+    pub fn check_task_type(&self, cpn: &str) -> Result<(), ComponentError> {
+        if matches!(self.task_type.as_str(), "hetero" | "homo") {
+            Ok(())
+        } else {
+            Err(ComponentError::Param {
+                path: format!("{cpn}.task_type"),
+                message: format!("'{}': expected hetero or homo", self.task_type),
+            })
+        }
+    }
+
     /// Checks the parameters as FATE does; errors name the field.
     pub fn check(&self, cpn: &str) -> Result<Fractions, ComponentError> {
         let bad = |field: &str, message: String| ComponentError::Param {
@@ -100,12 +112,7 @@ impl SampleParam {
                 format!("'{}': expected downsample or upsample", self.method),
             ));
         }
-        if !matches!(self.task_type.as_str(), "hetero" | "homo") {
-            return Err(bad(
-                "task_type",
-                format!("'{}': expected hetero or homo", self.task_type),
-            ));
-        }
+        self.check_task_type(cpn)?;
         let up = self.method == "upsample";
         let ratio = |field: String, v: &serde_json::Value| -> Result<f64, ComponentError> {
             let r = v
@@ -324,7 +331,11 @@ impl Component for FederatedSample {
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let cpn = ctx.component_name.as_str();
         let p: SampleParam = parse_params(cpn, &ctx.params)?;
-        let fractions = p.check(cpn)?;
+        // Only a party that draws needs mode, method and fractions: a hetero
+        // host applies the guest's draw.
+        let draws = p.task_type == "homo" || ctx.local.role == Role::Guest;
+        p.check_task_type(cpn)?;
+        let fractions = if draws { Some(p.check(cpn)?) } else { None };
         if !matches!(ctx.local.role, Role::Guest | Role::Host) {
             return Ok(ComponentOutput::default());
         }
@@ -339,10 +350,9 @@ impl Component for FederatedSample {
             });
         }
         let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
-        let (out, summary) = if p.task_type == "homo" || ctx.local.role == Role::Guest {
-            guest::run(ctx, &p, &fractions, &table)?
-        } else {
-            host::run(ctx, &table)?
+        let (out, summary) = match &fractions {
+            Some(f) => guest::run(ctx, &p, f, &table)?,
+            None => host::run(ctx, &table)?,
         };
         Ok(ComponentOutput {
             summary,
@@ -355,10 +365,11 @@ impl Component for FederatedSample {
     }
 }
 
-/// Reports FATE's `sample_count` metric (x: label, or 0 in random mode; y: rows).
-fn log_counts(ctx: &TaskContext, mode: &str, points: Vec<(f64, f64)>) {
+/// Reports FATE's `sample_count` (and, stratified, `original_count`)
+/// metric: x the label (0 in random mode), y the rows.
+fn log_counts(ctx: &TaskContext, namespace: &str, mode: &str, points: Vec<(f64, f64)>) {
     ctx.tracker.log_metric(Metric {
-        namespace: "sample_count".into(),
+        namespace: namespace.into(),
         name: mode.into(),
         metric_type: "SAMPLE_TEXT".into(),
         points,

@@ -8,16 +8,24 @@ fn rows_of(d: &Dataset) -> BTreeMap<String, Instance> {
     t.collect().unwrap().into_iter().collect()
 }
 
+/// Guest input, host input, guest result, host result.
+type Pair = (
+    Dataset,
+    Dataset,
+    Result<ComponentOutput, ComponentError>,
+    Result<ComponentOutput, ComponentError>,
+);
+
 /// Guest and host of breast (569 shared ids) through FederatedSample.
-fn run_pair(
+fn run_pair(params: serde_json::Value, host_data: Dataset) -> Pair {
+    run_pair_with(params.clone(), params, host_data)
+}
+
+fn run_pair_with(
     params: serde_json::Value,
+    host_params: serde_json::Value,
     host_data: Dataset,
-) -> (
-    Dataset,
-    Dataset,
-    Result<ComponentOutput, ComponentError>,
-    Result<ComponentOutput, ComponentError>,
-) {
+) -> Pair {
     let dir = tempfile::tempdir().unwrap();
     let g = transformed("breast_hetero_guest.csv", true, GUEST);
     let c = vec![
@@ -32,7 +40,7 @@ fn run_pair(
             dir.path(),
             "fs",
             HOST,
-            params,
+            host_params,
             inputs("data", host_data.clone()),
         ),
     ];
@@ -185,4 +193,22 @@ fn bad_params_name_the_field() {
         rows_of(&FederatedSample.run(&c).unwrap().data[0]).len(),
         569
     );
+}
+
+#[test]
+fn hetero_host_needs_no_fractions_of_its_own() {
+    let host = transformed("breast_hetero_host.csv", false, HOST);
+    let params =
+        json!({"mode": "stratified", "fractions": [[0, 0.5], [1, 0.25]], "random_state": 5});
+    let (_, _, g, h) = run_pair_with(params, json!({}), host);
+    let (g, h) = (g.unwrap(), h.unwrap());
+    let (go, ho) = (rows_of(&g.data[0]), rows_of(&h.data[0]));
+    assert_eq!(go.keys().collect::<Vec<_>>(), ho.keys().collect::<Vec<_>>());
+    let c = label_counts(&go);
+    assert_eq!(g.summary["sample_count"]["0"], json!(c[&0]));
+    assert_eq!(
+        c[&0],
+        g.summary["original_count"]["0"].as_u64().unwrap() as usize / 2
+    );
+    assert_eq!(h.summary["sample_count"], json!(go.len()));
 }
