@@ -10,6 +10,7 @@ pub mod data_statistics;
 pub mod data_transform;
 pub mod evaluation;
 pub mod feature_scale;
+pub mod federated_sample;
 pub mod hetero_feature_binning;
 pub mod hetero_feature_selection;
 pub mod hetero_linr;
@@ -18,6 +19,7 @@ pub mod hetero_pearson;
 pub mod hetero_secureboost;
 pub mod intersection;
 pub mod io;
+pub mod one_hot_encoder;
 pub mod psi;
 pub mod reader;
 pub mod secure_add_example;
@@ -55,6 +57,8 @@ pub const MODULES: &[&str] = &[
     "HeteroPearson",
     "DataStatistics",
     "PSI",
+    "FederatedSample",
+    "OneHotEncoder",
 ];
 
 /// The component for a FATE module name.
@@ -76,6 +80,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroPearson" => Some(Box::new(hetero_pearson::HeteroPearson)),
         "DataStatistics" => Some(Box::new(data_statistics::DataStatistics)),
         "PSI" => Some(Box::new(psi::Psi)),
+        "FederatedSample" => Some(Box::new(federated_sample::FederatedSample)),
+        "OneHotEncoder" => Some(Box::new(one_hot_encoder::OneHotEncoder)),
         _ => None,
     }
 }

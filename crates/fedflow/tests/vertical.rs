@@ -46,6 +46,20 @@ fn task<'a>(r: &'a Value, cpn: &str, role: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no task {cpn} {role}"))
 }
 
+/// `fedflow testsuite -i SUITE --data-base <shared data> EXTRA…` in `dir`.
+fn testsuite(dir: &Path, suite: &Path, extra: &[&str]) -> std::process::Output {
+    let data = shared().join("data");
+    let mut args = vec![
+        "testsuite",
+        "-i",
+        suite.to_str().unwrap(),
+        "--data-base",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    fedflow(dir, &args)
+}
+
 fn train_job() -> (Value, Value) {
     let dsl = json!({"components": {
         "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
@@ -148,17 +162,7 @@ fn breast_transform_intersect_bin_select_then_predict() {
 fn fate_intersect_testsuite_passes_or_skips() {
     let dir = tempfile::tempdir().unwrap();
     let suite = shared().join("examples/fate/intersect/intersect_testsuite.json");
-    let data = shared().join("data");
-    let o = fedflow(
-        dir.path(),
-        &[
-            "testsuite",
-            "-i",
-            suite.to_str().unwrap(),
-            "--data-base",
-            data.to_str().unwrap(),
-        ],
-    );
+    let o = testsuite(dir.path(), &suite, &[]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     for t in [
@@ -258,18 +262,7 @@ fn testsuite_runs_predict_tasks_with_the_training_model() {
         }
     });
     let sp = write(dir.path(), "suite.json", &suite.to_string());
-    let data = shared().join("data");
-    let o = fedflow(
-        dir.path(),
-        &[
-            "testsuite",
-            "-i",
-            sp.to_str().unwrap(),
-            "--data-base",
-            data.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let o = testsuite(dir.path(), &sp, &["--json"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     let results: Value = serde_json::from_str(&out).unwrap();
@@ -278,4 +271,41 @@ fn testsuite_runs_predict_tasks_with_the_training_model() {
     assert_eq!(results[1]["task"], "predict");
     assert_eq!(results[1]["status"], "success", "{out}");
     assert!(stderr(&o).contains("give_credit_hetero_guest.csv: not shipped"));
+}
+
+/// FATE's two testsuite tasks that need FederatedSample and OneHotEncoder:
+/// feature_scale `cap` (stratified upsample → scale → binning → selection →
+/// one-hot → HeteroLR → Evaluation) and hetero_feature_binning
+/// `hetero_binning_skip_statistic` (one-hot of bin indexes).
+#[test]
+fn fate_federated_sample_and_one_hot_testsuite_tasks_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    for (suite, filter) in [
+        ("feature_scale/feature_scale_testsuite.json", "cap"),
+        (
+            "hetero_feature_binning/hetero_feature_binning_testsuite.json",
+            "hetero_binning_skip_statistic",
+        ),
+    ] {
+        let suite = shared().join("examples/fate").join(suite);
+        let o = testsuite(dir.path(), &suite, &["--filter", filter, "--json"]);
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+        let results: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let r = results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["task"] == filter)
+            .unwrap_or_else(|| panic!("{filter} missing: {results}"));
+        assert_eq!(r["status"], "success", "{r}");
+        if filter == "cap" {
+            // HeteroLR on the one-hot encoded bins of the upsampled rows still separates breast.
+            let m = r["metric"].as_str().unwrap_or_default();
+            let auc: f64 = m
+                .strip_prefix("hetero_lr_0 auc=")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("no auc in {m}"));
+            assert!(auc > 0.95, "{m}");
+        }
+    }
 }
