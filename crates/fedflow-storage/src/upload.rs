@@ -328,7 +328,7 @@ pub fn upload_buffered(
     if let Some(engine) = &conf.storage_engine {
         let ok = engine.eq_ignore_ascii_case(storage.engine())
             || (storage.engine() == "LOCAL"
-                && ["standalone", "localfs"]
+                && ["standalone"]
                     .iter()
                     .any(|e| engine.eq_ignore_ascii_case(e)));
         if !ok {
