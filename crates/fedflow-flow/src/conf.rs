@@ -98,6 +98,28 @@ impl Default for JobParameters {
 }
 
 impl JobParameters {
+    /// The path storage engine component outputs are saved to
+    /// (`storage_engine`: `LOCALFS`, `HDFS`, `PATH`, …; under the storage
+    /// context's path root), or `None` for fedflow's local engine (unset,
+    /// `STANDALONE`, `EGGROLL`, `LOCAL`).
+    pub fn path_storage_engine(&self) -> Result<Option<String>, ConfError> {
+        match self.storage_engine.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(e) if fedflow_storage::is_path_engine(e) => Ok(Some(e.to_ascii_uppercase())),
+            Some(e)
+                if ["STANDALONE", "EGGROLL", "LOCAL"]
+                    .iter()
+                    .any(|l| e.eq_ignore_ascii_case(l)) =>
+            {
+                Ok(None)
+            }
+            Some(other) => Err(err(
+                "job_parameters.storage_engine",
+                format!("expected STANDALONE, EGGROLL, LOCALFS, HDFS or PATH, got '{other}'"),
+            )),
+        }
+    }
+
     /// The computing engine asked for (`computing_engine`, else FATE 1.5's `backend`).
     pub fn computing_engine(&self) -> Result<ComputingEngine, ConfError> {
         match (self.computing_engine.as_deref(), self.backend) {

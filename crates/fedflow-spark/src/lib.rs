@@ -304,6 +304,29 @@ impl Session for SparkSession {
         self.inner.load_lines(&dir, n)
     }
 
+    fn load_path(&self, uri: &str, partitions: usize) -> Result<Option<Arc<dyn Table>>> {
+        if partitions == 0 {
+            return Err(engine_err(format!(
+                "load {uri}: a table needs at least one partition"
+            )));
+        }
+        let view = self.inner.name("t");
+        let out = self
+            .inner
+            .driver
+            .call(json!({
+                "op": "load", "path": uri, "view": view, "shuffle": partitions,
+                "what": format!("load {uri}")
+            }))
+            .map_err(|e| engine_err(format!("load {uri}: {e}")))?;
+        Ok(Some(Arc::new(SparkTable::new(
+            &self.inner,
+            view,
+            partitions,
+            &out,
+        )?)))
+    }
+
     fn stop(&self) -> Result<()> {
         self.inner.driver.stop();
         Ok(())
@@ -624,6 +647,18 @@ impl Table for SparkTable {
             .take(n)
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect())
+    }
+
+    fn save_path(&self, uri: &str) -> Result<bool> {
+        self.inner
+            .driver
+            .call(json!({
+                "op": "write", "sql": format!("SELECT p, tag, c, b FROM {}", self.view),
+                "path": uri, "what": format!("save {uri}")
+            }))
+            .map_err(|e| engine_err(format!("save {uri}: {e}")))?;
+        tracing::info!(view = %self.view, %uri, rows = self.counts.iter().sum::<u64>(), "Spark table saved");
+        Ok(true)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -40,6 +40,14 @@ pub enum StoreAddress {
 }
 
 impl StoreAddress {
+    /// The address for people: the directory, or the URI.
+    pub fn display(&self) -> String {
+        match self {
+            StoreAddress::Local { path } => path.display().to_string(),
+            StoreAddress::Path { uri } => uri.clone(),
+        }
+    }
+
     /// The address as a JSON string (the meta store's `address` column).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
