@@ -629,6 +629,40 @@ mod tests {
     }
 
     #[test]
+    fn storage_engine_picks_the_output_engine() {
+        let jp = |v: Value| -> JobParameters { serde_json::from_value(v).unwrap() };
+        assert_eq!(jp(json!({})).path_storage_engine().unwrap(), None);
+        assert_eq!(
+            jp(json!({"storage_engine": "standalone"}))
+                .path_storage_engine()
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            jp(json!({"storage_engine": "localfs"}))
+                .path_storage_engine()
+                .unwrap()
+                .as_deref(),
+            Some("LOCALFS")
+        );
+        assert_eq!(
+            jp(json!({"storage_engine": "HDFS"}))
+                .path_storage_engine()
+                .unwrap()
+                .as_deref(),
+            Some("HDFS")
+        );
+        let e = jp(json!({"storage_engine": "HIVE"}))
+            .path_storage_engine()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("job_parameters.storage_engine") && e.contains("HIVE"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn fate_toy_v2() {
         let c = JobConf::parse(&shared("toy_example_conf.json")).unwrap();
         assert_eq!(c.dsl_version, 2);

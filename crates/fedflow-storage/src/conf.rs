@@ -268,6 +268,40 @@ mod tests {
     }
 
     #[test]
+    fn storage_address_forms() {
+        let addr = |a: Value| {
+            parse_upload_conf(
+                &json!({"file": "/x.csv", "table_name": "t", "namespace": "n", "storage_address": a}),
+                Path::new("/base"),
+            )
+            .map(|c| c.storage_address)
+        };
+        assert_eq!(
+            addr(json!("/data/t")).unwrap().as_deref(),
+            Some("file:///data/t")
+        );
+        assert_eq!(
+            addr(json!("s3a://bucket/t/")).unwrap().as_deref(),
+            Some("s3a://bucket/t")
+        );
+        assert_eq!(
+            addr(json!({"path": "/data/t"})).unwrap().as_deref(),
+            Some("file:///data/t")
+        );
+        assert_eq!(
+            addr(json!({"name_node": "hdfs://nn:8020", "path": "/fate/input_data/n/t"}))
+                .unwrap()
+                .as_deref(),
+            Some("hdfs://nn:8020/fate/input_data/n/t")
+        );
+        assert_eq!(addr(json!("")).unwrap(), None);
+        let e = addr(json!("relative/t")).unwrap_err().to_string();
+        assert!(e.starts_with("upload conf: field 'storage_address'"), "{e}");
+        let e = addr(json!(3)).unwrap_err().to_string();
+        assert!(e.starts_with("upload conf: field 'storage_address'"), "{e}");
+    }
+
+    #[test]
     fn defaults_and_fate_examples() {
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
