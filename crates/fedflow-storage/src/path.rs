@@ -220,16 +220,15 @@ struct PathStageWriter {
     done: bool,
 }
 
-impl PathStageWriter {
-    fn writer(&mut self) -> &mut Box<dyn StageWriter> {
-        // `local` is only taken by finish/abort, which consume the writer.
-        self.local.as_mut().expect("stage writer used after finish")
-    }
-}
-
 impl StageWriter for PathStageWriter {
     fn append(&mut self, partition: usize, rows: &RowBlock) -> Result<()> {
-        self.writer().append(partition, rows)
+        match self.local.as_mut() {
+            Some(w) => w.append(partition, rows),
+            None => Err(StorageError::Corrupt {
+                what: format!("staged table {}.{}", self.namespace, self.name),
+                reason: "appended to after finish".into(),
+            }),
+        }
     }
 
     fn rows(&self) -> u64 {
