@@ -4,7 +4,10 @@
 use crate::{
     parse_params, Component, ComponentError, ComponentOutput, Dataset, Schema, TaskContext,
 };
+use fedflow_computing::{Session, Table};
+use fedflow_storage::{StorageContext, StoreAddress, TableMeta};
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// Reader's parameters.
 #[derive(Debug, Deserialize)]
@@ -24,6 +27,32 @@ pub struct TableRef {
 
 /// The component.
 pub struct Reader;
+
+/// Loads a stored table into `session`: a path-engine table
+/// ([`StoreAddress::Path`]) is read by the engine itself when it can
+/// ([`Session::load_path`]: Spark executors read the URI), else its blocks
+/// are read through storage (which reads `file://` only) and loaded. The row
+/// and partition counts are checked against the meta row.
+pub fn load_table(
+    session: &dyn Session,
+    storage: &StorageContext,
+    meta: &TableMeta,
+) -> Result<Arc<dyn Table>, ComponentError> {
+    if let StoreAddress::Path { uri } = &meta.address {
+        if let Some(table) = session.load_path(uri, meta.partitions as usize)? {
+            let rows = table.count()?;
+            if rows != meta.count || table.partitions() != meta.partitions as usize {
+                return Err(ComponentError::Input(format!(
+                    "table {}.{} at {uri}: meta says {} partitions and {} rows, the files hold {} partitions and {rows} rows",
+                    meta.namespace, meta.name, meta.partitions, meta.count, table.partitions()
+                )));
+            }
+            return Ok(table);
+        }
+    }
+    let blocks = fedflow_storage::upload::read_checked(meta, storage.storage.as_ref())?;
+    Ok(session.load_blocks(blocks)?)
+}
 
 impl Component for Reader {
     fn module(&self) -> &'static str {
@@ -45,8 +74,7 @@ impl Component for Reader {
             &p.table.namespace,
             &p.table.name,
         )?;
-        let blocks = fedflow_storage::upload::read_checked(&meta, storage.storage.as_ref())?;
-        let table = ctx.computing.load_blocks(blocks)?;
+        let table = load_table(ctx.computing.as_ref(), storage, &meta)?;
         let header = if meta.schema.header.is_empty() {
             Vec::new()
         } else {

@@ -67,6 +67,13 @@ pub trait Table: Send + Sync {
     fn blocks(&self) -> Result<Vec<RowBlock>, ComputingError>;
     /// Up to `n` rows, from the first partitions.
     fn take(&self, n: usize) -> Result<RawRows, ComputingError>;
+    /// Saves the table at `uri` in the path storage layout (one
+    /// [`fedflow_core::lines`] line per partition) when the engine writes
+    /// such paths itself, from its workers; `Ok(false)` when it does not (the
+    /// caller then writes [`Table::blocks`] through storage).
+    fn save_path(&self, _uri: &str) -> Result<bool, ComputingError> {
+        Ok(false)
+    }
     /// The engine-specific object, for binary operations between tables of one engine.
     fn as_any(&self) -> &dyn Any;
 }
@@ -86,6 +93,19 @@ pub trait Session: Send + Sync {
     /// A table from blocks already partitioned by `partition_of` (block i is
     /// partition i): how stored and received tables come in without a reshuffle.
     fn load_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError>;
+    /// A table stored at `uri` in the path storage layout (one
+    /// [`fedflow_core::lines`] line per partition, `partitions` of them), read
+    /// by the engine itself on its workers, without the data passing through
+    /// this process; `Ok(None)` when the engine does not read paths (the
+    /// caller then reads the blocks through storage and calls
+    /// [`Session::load_blocks`]).
+    fn load_path(
+        &self,
+        _uri: &str,
+        _partitions: usize,
+    ) -> Result<Option<Arc<dyn Table>>, ComputingError> {
+        Ok(None)
+    }
     /// Releases the session's resources (spill files, executors).
     fn stop(&self) -> Result<(), ComputingError>;
 }

@@ -5,9 +5,11 @@
 //! * [`rows`]: the byte format of a table partition ([`RowBlock`]), used in
 //!   memory, in spill files, in the local storage engine and on the wire;
 //! * [`partitioner`]: the stable key-hash partitioner, identical on every engine;
+//! * [`lines`]: a partition as one text line (Spark tables, path storage);
 //! * [`codec`]: the compact, versioned value encoding used for keys and values.
 
 pub mod codec;
+pub mod lines;
 pub mod partitioner;
 pub mod party;
 pub mod rows;

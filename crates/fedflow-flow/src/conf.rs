@@ -98,6 +98,28 @@ impl Default for JobParameters {
 }
 
 impl JobParameters {
+    /// The path storage engine component outputs are saved to
+    /// (`storage_engine`: `LOCALFS`, `HDFS`, `PATH`, …; under the storage
+    /// context's path root), or `None` for fedflow's local engine (unset,
+    /// `STANDALONE`, `EGGROLL`, `LOCAL`).
+    pub fn path_storage_engine(&self) -> Result<Option<String>, ConfError> {
+        match self.storage_engine.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(e) if fedflow_storage::is_path_engine(e) => Ok(Some(e.to_ascii_uppercase())),
+            Some(e)
+                if ["STANDALONE", "EGGROLL", "LOCAL"]
+                    .iter()
+                    .any(|l| e.eq_ignore_ascii_case(l)) =>
+            {
+                Ok(None)
+            }
+            Some(other) => Err(err(
+                "job_parameters.storage_engine",
+                format!("expected STANDALONE, EGGROLL, LOCALFS, HDFS or PATH, got '{other}'"),
+            )),
+        }
+    }
+
     /// The computing engine asked for (`computing_engine`, else FATE 1.5's `backend`).
     pub fn computing_engine(&self) -> Result<ComputingEngine, ConfError> {
         match (self.computing_engine.as_deref(), self.backend) {
@@ -604,6 +626,40 @@ mod tests {
             .join("../../../shared/examples/fate")
             .join(rel);
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn storage_engine_picks_the_output_engine() {
+        let jp = |v: Value| -> JobParameters { serde_json::from_value(v).unwrap() };
+        assert_eq!(jp(json!({})).path_storage_engine().unwrap(), None);
+        assert_eq!(
+            jp(json!({"storage_engine": "standalone"}))
+                .path_storage_engine()
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            jp(json!({"storage_engine": "localfs"}))
+                .path_storage_engine()
+                .unwrap()
+                .as_deref(),
+            Some("LOCALFS")
+        );
+        assert_eq!(
+            jp(json!({"storage_engine": "HDFS"}))
+                .path_storage_engine()
+                .unwrap()
+                .as_deref(),
+            Some("HDFS")
+        );
+        let e = jp(json!({"storage_engine": "HIVE"}))
+            .path_storage_engine()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("job_parameters.storage_engine") && e.contains("HIVE"),
+            "{e}"
+        );
     }
 
     #[test]

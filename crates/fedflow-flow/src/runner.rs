@@ -432,9 +432,10 @@ fn run_task(
         let _ = federation.cleanup();
         let out = outcome?;
         if options.save_outputs {
+            let path_engine = jp.path_storage_engine().map_err(|e| e.to_string())?;
             for (i, d) in out.data.iter().enumerate() {
                 let name = crate::task::output_table_name(job_id, cpn, party, i);
-                crate::task::save_dataset_to(storage, d, &name)
+                crate::task::save_dataset_to(storage, d, &name, path_engine.as_deref())
                     .map_err(|e| format!("storing output data {name}: {e}"))?;
             }
         }

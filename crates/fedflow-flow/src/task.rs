@@ -18,7 +18,7 @@ use fedflow_core::Party;
 use fedflow_federation::{Federation, Roster};
 pub use fedflow_federation::{FederationSettings, SETTINGS_ENV as FEDERATION_SETTINGS_ENV};
 use fedflow_storage::meta::{TableMeta, TableOrigin, TableSchema};
-use fedflow_storage::StorageContext;
+use fedflow_storage::{StorageContext, StoreAddress, TableStorage};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,10 +300,11 @@ fn execute_inner(env: &TaskEnv, spec: &TaskSpec) -> Result<serde_json::Value, St
     }
     let _ = federation.cleanup();
     let out = outcome?;
+    let path_engine = jp.path_storage_engine().map_err(|e| e.to_string())?;
 
     for (i, d) in out.data.iter().enumerate() {
         let name = output_table_name(&spec.job_id, &spec.component, spec.party, i);
-        save_dataset(env, d, &name)?;
+        save_dataset(env, d, &name, path_engine.as_deref())?;
         env.store
             .put_output(
                 &spec.job_id,
@@ -349,40 +350,118 @@ fn load_dataset(
 ) -> Result<Dataset, String> {
     let meta = fedflow_storage::require_table(env.storage.meta.as_ref(), ns, name)
         .map_err(|e| e.to_string())?;
-    let blocks = fedflow_storage::upload::read_checked(&meta, env.storage.storage.as_ref())
+    let table = fedflow_components::reader::load_table(session, &env.storage, &meta)
         .map_err(|e| e.to_string())?;
     let schema: Schema = match meta.schema.extra.get(SCHEMA_KEY) {
         Some(v) => serde_json::from_value(v.clone())
             .map_err(|e| format!("table {ns}.{name}: schema: {e}"))?,
         None => Schema::default(),
     };
-    Ok(Dataset {
-        table: session.load_blocks(blocks).map_err(|e| e.to_string())?,
-        schema,
+    Ok(Dataset { table, schema })
+}
+
+/// Stores a dataset as a table (replacing one of the same name), in the
+/// engine the job's `storage_engine` names.
+pub fn save_dataset(
+    env: &TaskEnv,
+    d: &Dataset,
+    name: &str,
+    path_engine: Option<&str>,
+) -> Result<(), String> {
+    save_dataset_to(&env.storage, d, name, path_engine)
+}
+
+/// Where and how much a saved output is.
+struct Saved {
+    address: StoreAddress,
+    engine: String,
+    store_type: String,
+    count: u64,
+    partitions: u32,
+    part_of_data: Vec<(String, String)>,
+}
+
+/// Saves to `<path root>/output_data/<name>`: by the computing engine itself
+/// when it writes paths (Spark), else through the path engine.
+fn save_to_path(
+    s: &StorageContext,
+    d: &Dataset,
+    name: &str,
+    wanted: &str,
+) -> Result<Saved, String> {
+    let store = s.path_storage().map_err(|e| e.to_string())?;
+    let uri = store
+        .uri_of(OUTPUT_NAMESPACE, name)
+        .map_err(|e| e.to_string())?;
+    let engine = fedflow_storage::path_engine(&uri);
+    if wanted != "PATH" && engine != wanted {
+        return Err(format!(
+            "job_parameters.storage_engine is {wanted}, but the path storage root is {} ({engine}): set {} to a root URI of that engine",
+            s.path_root,
+            fedflow_storage::PATH_ROOT_ENV
+        ));
+    }
+    let err = |e: &dyn std::fmt::Display| format!("saving {uri}: {e}");
+    if !d.table.save_path(&uri).map_err(|e| err(&e))? {
+        let blocks = d.table.blocks().map_err(|e| err(&e))?;
+        store
+            .write_table(OUTPUT_NAMESPACE, name, blocks)
+            .map_err(|e| err(&e))?;
+    }
+    let rows = d.table.take(100).map_err(|e| err(&e))?;
+    let count = d.table.count().map_err(|e| err(&e))?;
+    Ok(Saved {
+        address: StoreAddress::Path { uri },
+        engine,
+        store_type: store.store_type().into(),
+        count,
+        partitions: d.table.partitions() as u32,
+        part_of_data: rows
+            .iter()
+            .map(|(k, v)| (preview_value(k), preview_value(v)))
+            .collect(),
     })
 }
 
-/// Stores a dataset as a table (replacing one of the same name).
-pub fn save_dataset(env: &TaskEnv, d: &Dataset, name: &str) -> Result<(), String> {
-    save_dataset_to(&env.storage, d, name)
-}
-
-/// Stores a dataset as table `output_data.<name>` of `s` (replacing one of the same name).
-pub fn save_dataset_to(s: &StorageContext, d: &Dataset, name: &str) -> Result<(), String> {
-    let blocks = d.table.blocks().map_err(|e| e.to_string())?;
-    let count: u64 = blocks.iter().map(|b| b.len() as u64).sum();
-    let part_of_data: Vec<(String, String)> = blocks
-        .iter()
-        .flat_map(|b| b.iter())
-        .take(100)
-        .map(|(k, v)| (preview_value(k), preview_value(v)))
-        .collect();
-    let partitions = blocks.len() as u32;
-    let _ = s.delete_table(OUTPUT_NAMESPACE, name);
-    let address = s
-        .storage
-        .write_table(OUTPUT_NAMESPACE, name, blocks)
-        .map_err(|e| e.to_string())?;
+/// Stores a dataset as table `output_data.<name>` of `s` (replacing one of
+/// the same name): in the local engine, or in the path engine `path_engine`
+/// (`LOCALFS`, `HDFS`, …) under `s.path_root`.
+pub fn save_dataset_to(
+    s: &StorageContext,
+    d: &Dataset,
+    name: &str,
+    path_engine: Option<&str>,
+) -> Result<(), String> {
+    if s.delete_table(OUTPUT_NAMESPACE, name).is_err() {
+        // E.g. an hdfs:// table fedflow cannot delete itself: Spark overwrites it.
+        let _ = s.meta.delete_table_meta(OUTPUT_NAMESPACE, name);
+    }
+    let saved = match path_engine {
+        Some(wanted) => save_to_path(s, d, name, wanted)?,
+        None => {
+            let blocks = d.table.blocks().map_err(|e| e.to_string())?;
+            let count: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+            let part_of_data: Vec<(String, String)> = blocks
+                .iter()
+                .flat_map(|b| b.iter())
+                .take(100)
+                .map(|(k, v)| (preview_value(k), preview_value(v)))
+                .collect();
+            let partitions = blocks.len() as u32;
+            let address = s
+                .storage
+                .write_table(OUTPUT_NAMESPACE, name, blocks)
+                .map_err(|e| e.to_string())?;
+            Saved {
+                address,
+                engine: s.storage.engine().into(),
+                store_type: s.storage.store_type().into(),
+                count,
+                partitions,
+                part_of_data,
+            }
+        }
+    };
     let mut extra = serde_json::Map::new();
     extra.insert(
         SCHEMA_KEY.into(),
@@ -392,17 +471,17 @@ pub fn save_dataset_to(s: &StorageContext, d: &Dataset, name: &str) -> Result<()
     let meta = TableMeta {
         name: name.to_string(),
         namespace: OUTPUT_NAMESPACE.to_string(),
-        address,
-        engine: s.storage.engine().into(),
-        store_type: s.storage.store_type().into(),
+        address: saved.address,
+        engine: saved.engine,
+        store_type: saved.store_type,
         options: serde_json::json!({}),
-        partitions,
+        partitions: saved.partitions,
         id_delimiter: ",".into(),
         in_serialized: true,
         have_head: true,
         extend_sid: false,
         auto_increasing_sid: false,
-        count,
+        count: saved.count,
         origin: TableOrigin::Output,
         disable: false,
         description: String::new(),
@@ -411,7 +490,7 @@ pub fn save_dataset_to(s: &StorageContext, d: &Dataset, name: &str) -> Result<()
             sid: d.schema.sid.clone(),
             extra,
         },
-        part_of_data,
+        part_of_data: saved.part_of_data,
         create_time: now,
         update_time: now,
     };

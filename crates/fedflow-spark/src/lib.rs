@@ -34,7 +34,7 @@ use fedflow_computing::{CombineFn, ComputingError, PartitionFn, RawRows, Sample,
 use fedflow_core::{codec, partition_of, RowBlock, RowBlockBuilder};
 use serde_json::{json, Value};
 use std::any::Any;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -195,31 +195,7 @@ fn file_uri(p: &Path) -> String {
 }
 
 fn read_lines_dir(dir: &Path) -> Result<Vec<worker::Line>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("part-"))
-        })
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let r = BufReader::with_capacity(1 << 20, std::fs::File::open(&f)?);
-        for (i, line) in r.lines().enumerate() {
-            let line = line?;
-            if line.is_empty() {
-                continue;
-            }
-            out.push(
-                worker::parse_line(&line)
-                    .map_err(|e| engine_err(format!("{} line {}: {e}", f.display(), i + 1)))?,
-            );
-        }
-    }
-    Ok(out)
+    fedflow_core::lines::read_dir(dir).map_err(engine_err)
 }
 
 /// A session of the Spark engine: one Spark application.
@@ -326,6 +302,29 @@ impl Session for SparkSession {
             .collect();
         let dir = self.inner.write_blocks(&lines)?;
         self.inner.load_lines(&dir, n)
+    }
+
+    fn load_path(&self, uri: &str, partitions: usize) -> Result<Option<Arc<dyn Table>>> {
+        if partitions == 0 {
+            return Err(engine_err(format!(
+                "load {uri}: a table needs at least one partition"
+            )));
+        }
+        let view = self.inner.name("t");
+        let out = self
+            .inner
+            .driver
+            .call(json!({
+                "op": "load", "path": uri, "view": view, "shuffle": partitions,
+                "what": format!("load {uri}")
+            }))
+            .map_err(|e| engine_err(format!("load {uri}: {e}")))?;
+        Ok(Some(Arc::new(SparkTable::new(
+            &self.inner,
+            view,
+            partitions,
+            &out,
+        )?)))
     }
 
     fn stop(&self) -> Result<()> {
@@ -648,6 +647,18 @@ impl Table for SparkTable {
             .take(n)
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect())
+    }
+
+    fn save_path(&self, uri: &str) -> Result<bool> {
+        self.inner
+            .driver
+            .call(json!({
+                "op": "write", "sql": format!("SELECT p, tag, c, b FROM {}", self.view),
+                "path": uri, "what": format!("save {uri}")
+            }))
+            .map_err(|e| engine_err(format!("save {uri}: {e}")))?;
+        tracing::info!(view = %self.view, %uri, rows = self.counts.iter().sum::<u64>(), "Spark table saved");
+        Ok(true)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -106,64 +106,7 @@ impl Step {
     }
 }
 
-/// One input or output line: a block (or a piece of one) of partition `p`.
-#[derive(Debug, Clone)]
-pub struct Line {
-    /// Partition index.
-    pub p: u32,
-    /// Tag (see the module doc).
-    pub tag: i64,
-    /// The rows.
-    pub block: RowBlock,
-}
-
-/// Encodes a line as `p \t tag \t count \t base64`.
-pub fn format_line(p: u32, tag: i64, block: &RowBlock, out: &mut String) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{p}\t{tag}\t{}\t", block.len());
-    B64.encode_string(block.encoded(), out);
-}
-
-/// Parses a `p \t tag \t count \t base64` line (an empty or `\N` payload is an
-/// empty block).
-pub fn parse_line(line: &str) -> Result<Line, String> {
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let mut f = line.split('\t');
-    let (Some(p), Some(tag), Some(c), Some(b), None) =
-        (f.next(), f.next(), f.next(), f.next(), f.next())
-    else {
-        return Err(format!(
-            "expected 4 tab-separated fields (p, tag, count, base64 rows), got {}",
-            line.split('\t').count()
-        ));
-    };
-    let p: u32 = p
-        .parse()
-        .map_err(|_| format!("field p: expected a partition index, got '{}'", clip(p)))?;
-    let tag: i64 = tag
-        .parse()
-        .map_err(|_| format!("field tag: expected an integer, got '{}'", clip(tag)))?;
-    let c: usize = c
-        .parse()
-        .map_err(|_| format!("field count: expected a row count, got '{}'", clip(c)))?;
-    let block = if b.is_empty() || b == "\\N" {
-        if c != 0 {
-            return Err(format!("field rows: empty, but count says {c}"));
-        }
-        RowBlock::empty()
-    } else {
-        let bytes = B64
-            .decode(b)
-            .map_err(|e| format!("field rows: expected base64, {e}"))?;
-        RowBlock::from_encoded(bytes, c).map_err(|e| format!("field rows: {e}"))?
-    };
-    Ok(Line { p, tag, block })
-}
-
-fn clip(s: &str) -> &str {
-    let end = s.char_indices().nth(40).map(|(i, _)| i).unwrap_or(s.len());
-    &s[..end]
-}
+pub use fedflow_core::lines::{format_line, parse_line, Line};
 
 /// Runs the worker: reads lines from `input`, writes lines to `output`.
 /// Errors name the input line.

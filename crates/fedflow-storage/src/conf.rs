@@ -35,6 +35,10 @@ pub struct UploadConf {
     pub auto_increasing_sid: bool,
     /// Requested storage engine (`storage_engine`); `None` means the default (local).
     pub storage_engine: Option<String>,
+    /// Where a path-engine table goes (`storage_address`: a URI or absolute
+    /// path, or FATE's object `{"path": …}` / `{"name_node": …, "path": …}`);
+    /// `None`: under the storage root.
+    pub storage_address: Option<String>,
     /// FATE's `with_meta` (default false): store `meta` in the table schema.
     pub with_meta: bool,
     /// FATE's `meta` object (label name etc.), kept in the schema when `with_meta`.
@@ -194,9 +198,46 @@ pub fn parse_upload_conf(json: &Value, base: &Path) -> Result<UploadConf> {
         extend_sid: flag(obj, "extend_sid", false)?,
         auto_increasing_sid: flag(obj, "auto_increasing_sid", false)?,
         storage_engine: string(obj, "storage_engine")?.filter(|s| !s.is_empty()),
+        storage_address: storage_address(obj)?,
         with_meta: flag(obj, "with_meta", false)?,
         meta,
     })
+}
+
+/// `storage_address`: a string, or FATE's `{"path"}` / `{"name_node", "path"}`.
+fn storage_address(obj: &serde_json::Map<String, Value>) -> Result<Option<String>> {
+    let bad = |v: &Value| {
+        StorageError::conf(
+            "storage_address",
+            format!(
+                "expected a URI, an absolute path or {{\"path\": …, \"name_node\": …}}, got {}",
+                show(v)
+            ),
+        )
+    };
+    match field(obj, "storage_address") {
+        None => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(crate::path::to_uri(s)?)),
+        Some(v @ Value::Object(o)) => {
+            let path = o
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(v))?;
+            let uri = match o.get("name_node").and_then(Value::as_str) {
+                Some(nn) if !path.contains("://") => {
+                    format!(
+                        "{}/{}",
+                        nn.trim_end_matches('/'),
+                        path.trim_start_matches('/')
+                    )
+                }
+                _ => path.to_string(),
+            };
+            Ok(Some(crate::path::to_uri(&uri)?))
+        }
+        Some(v) => Err(bad(v)),
+    }
 }
 
 const KNOWN: &[&str] = &[
@@ -210,6 +251,7 @@ const KNOWN: &[&str] = &[
     "extend_sid",
     "auto_increasing_sid",
     "storage_engine",
+    "storage_address",
     "with_meta",
     "meta",
 ];
@@ -223,6 +265,40 @@ mod tests {
         parse_upload_conf(&v, Path::new("/base"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn storage_address_forms() {
+        let addr = |a: Value| {
+            parse_upload_conf(
+                &json!({"file": "/x.csv", "table_name": "t", "namespace": "n", "storage_address": a}),
+                Path::new("/base"),
+            )
+            .map(|c| c.storage_address)
+        };
+        assert_eq!(
+            addr(json!("/data/t")).unwrap().as_deref(),
+            Some("file:///data/t")
+        );
+        assert_eq!(
+            addr(json!("s3a://bucket/t/")).unwrap().as_deref(),
+            Some("s3a://bucket/t")
+        );
+        assert_eq!(
+            addr(json!({"path": "/data/t"})).unwrap().as_deref(),
+            Some("file:///data/t")
+        );
+        assert_eq!(
+            addr(json!({"name_node": "hdfs://nn:8020", "path": "/fate/input_data/n/t"}))
+                .unwrap()
+                .as_deref(),
+            Some("hdfs://nn:8020/fate/input_data/n/t")
+        );
+        assert_eq!(addr(json!("")).unwrap(), None);
+        let e = addr(json!("relative/t")).unwrap_err().to_string();
+        assert!(e.starts_with("upload conf: field 'storage_address'"), "{e}");
+        let e = addr(json!(3)).unwrap_err().to_string();
+        assert!(e.starts_with("upload conf: field 'storage_address'"), "{e}");
     }
 
     #[test]

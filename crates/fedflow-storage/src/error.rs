@@ -62,6 +62,12 @@ pub enum StorageError {
         /// The address (JSON).
         address: String,
     },
+    /// A path-engine address fedflow cannot read or write itself.
+    #[error("table address {address}: fedflow reads and writes only file:// paths itself; this address needs the Spark engine (computing_engine: SPARK)")]
+    NeedsSpark {
+        /// The URI.
+        address: String,
+    },
     /// A file system operation failed.
     #[error("{op} {}: {source}", path.display())]
     Io {

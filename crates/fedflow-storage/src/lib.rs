@@ -17,6 +17,7 @@ pub mod db;
 pub mod db_mysql;
 pub mod error;
 pub mod meta;
+pub mod path;
 pub mod table;
 pub mod upload;
 
@@ -24,6 +25,7 @@ pub use conf::{parse_upload_conf, UploadConf};
 pub use db::{open_db, Dialect, SqlDb, SqlRow, SqlValue};
 pub use error::{Result, StorageError};
 pub use meta::{MetaStore, SqlMetaStore, SqliteMetaStore, TableMeta, TableOrigin, TableSchema};
+pub use path::{is_path_engine, path_engine, PathStorage};
 pub use table::{LocalStorage, StageWriter, StagedTable, StoreAddress, TableStorage};
 pub use upload::{
     download, read_checked, require_table, upload, upload_buffered, UPLOAD_BUFFER_BYTES,
@@ -31,6 +33,9 @@ pub use upload::{
 
 use std::path::Path;
 use std::sync::Arc;
+
+/// Environment variable with the root URI of path-engine tables.
+pub const PATH_ROOT_ENV: &str = "FEDFLOW_STORAGE_PATH_ROOT";
 
 /// File name of the SQLite meta store under a storage root.
 pub const META_FILE: &str = "meta.sqlite";
@@ -42,6 +47,9 @@ pub struct StorageContext {
     pub storage: Arc<dyn TableStorage>,
     /// Where table metadata lives.
     pub meta: Arc<dyn MetaStore>,
+    /// Root URI of the path engine's tables (`LOCALFS`/`HDFS`):
+    /// `$FEDFLOW_STORAGE_PATH_ROOT`, else `file://<root>/localfs`.
+    pub path_root: String,
 }
 
 impl std::fmt::Debug for StorageContext {
@@ -70,15 +78,42 @@ impl StorageContext {
             None => Arc::new(SqliteMetaStore::open(&root.join(META_FILE))?),
             Some(url) => Arc::new(SqlMetaStore::open_url(url)?),
         };
+        let path_root = match std::env::var(PATH_ROOT_ENV) {
+            Ok(v) if !v.trim().is_empty() => v.trim().trim_end_matches('/').to_string(),
+            _ => format!(
+                "file://{}/localfs",
+                std::path::absolute(root)
+                    .unwrap_or_else(|_| root.to_path_buf())
+                    .display()
+            ),
+        };
         Ok(StorageContext {
             storage: Arc::new(LocalStorage::new(root)),
             meta,
+            path_root,
         })
     }
 
-    /// Uploads with this context's engine and meta store (see [`upload()`]).
+    /// Uploads with this context's meta store (see [`upload()`]): to the
+    /// path engine when `storage_engine` is one of its names (`LOCALFS`,
+    /// `HDFS`, …; at `storage_address`, else `<path_root>/<namespace>/<name>`),
+    /// else to this context's engine.
     pub fn upload(&self, conf: &UploadConf) -> Result<TableMeta> {
-        upload::upload(conf, self.storage.as_ref(), self.meta.as_ref())
+        match &conf.storage_engine {
+            Some(e) if is_path_engine(e) => {
+                let store = match &conf.storage_address {
+                    Some(a) => PathStorage::at(&self.path_root, a)?,
+                    None => PathStorage::new(&self.path_root)?,
+                };
+                upload::upload(conf, &store, self.meta.as_ref())
+            }
+            _ => upload::upload(conf, self.storage.as_ref(), self.meta.as_ref()),
+        }
+    }
+
+    /// The path engine under this context's root ([`StorageContext::path_root`]).
+    pub fn path_storage(&self) -> Result<PathStorage> {
+        PathStorage::new(&self.path_root)
     }
 
     /// Downloads a table by name (see [`download()`]).

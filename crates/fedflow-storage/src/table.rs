@@ -1,5 +1,8 @@
 //! The table store: the engine plug-in point ([`TableStorage`]) and the local
-//! engine ([`LocalStorage`]).
+//! engine ([`LocalStorage`]). [`LocalStorage`] also reads, probes and deletes
+//! tables at path addresses ([`StoreAddress::Path`], through
+//! [`crate::path`]), so a context with local storage serves the tables of
+//! both engines.
 //!
 //! A table is a list of partitions, each a [`RowBlock`]. The local engine keeps
 //! a table as a directory `<root>/tables/<namespace>/<name>/` holding
@@ -29,9 +32,22 @@ pub enum StoreAddress {
         /// The table directory.
         path: PathBuf,
     },
+    /// A directory at a URI in the path engine's layout (see [`crate::path`]).
+    Path {
+        /// `file:///…`, `hdfs://…`, `s3a://…`
+        uri: String,
+    },
 }
 
 impl StoreAddress {
+    /// The address for people: the directory, or the URI.
+    pub fn display(&self) -> String {
+        match self {
+            StoreAddress::Local { path } => path.display().to_string(),
+            StoreAddress::Path { uri } => uri.clone(),
+        }
+    }
+
     /// The address as a JSON string (the meta store's `address` column).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
@@ -174,6 +190,83 @@ pub fn partition_file_name(i: usize) -> String {
     format!("part-{i:05}.ffrb")
 }
 
+/// Puts directory `temp` in place of `final_dir` (replacing any directory
+/// there: the old one is renamed aside first and removed after), so a reader
+/// sees the old or the new table, never a mix.
+pub(crate) fn replace_dir(temp: &Path, final_dir: &Path) -> Result<()> {
+    let parent = final_dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let base = final_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut old = None;
+    if final_dir.exists() {
+        let trash = parent.join(format!(".{base}.old-{}", unique_suffix()));
+        if let Err(e) = fs::rename(final_dir, &trash) {
+            let _ = fs::remove_dir_all(temp);
+            return Err(StorageError::io("rename", final_dir, e));
+        }
+        old = Some(trash);
+    }
+    if let Err(e) = fs::rename(temp, final_dir) {
+        if let Some(trash) = &old {
+            let _ = fs::rename(trash, final_dir);
+        }
+        let _ = fs::remove_dir_all(temp);
+        return Err(StorageError::io("rename", temp, e));
+    }
+    if let Ok(d) = fs::File::open(&parent) {
+        let _ = d.sync_all();
+    }
+    if let Some(trash) = old {
+        if let Err(e) = fs::remove_dir_all(&trash) {
+            tracing::warn!(path = %trash.display(), error = %e, "could not remove replaced table");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a row-order file (u16 LE per row); `None` when there is none.
+pub(crate) fn read_order_file(path: &Path) -> Result<Option<Vec<u16>>> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StorageError::io("read", path, e)),
+    };
+    if bytes.len() % 2 != 0 {
+        return Err(StorageError::Corrupt {
+            what: path.display().to_string(),
+            reason: format!("odd length {}", bytes.len()),
+        });
+    }
+    Ok(Some(
+        bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect(),
+    ))
+}
+
+/// Deletes a table directory (renamed aside first, so readers never see a
+/// half-deleted table); false when there was none.
+pub(crate) fn delete_dir(dir: &Path) -> Result<bool> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let name = dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let trash = dir
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .join(format!(".{name}.del-{}", unique_suffix()));
+    fs::rename(dir, &trash).map_err(|e| StorageError::io("rename", dir, e))?;
+    fs::remove_dir_all(&trash).map_err(|e| StorageError::io("remove dir", &trash, e))?;
+    tracing::info!(path = %dir.display(), "table deleted");
+    Ok(true)
+}
+
 impl LocalStorage {
     /// A local store under `root` (the `tables/` directory is created on demand).
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -194,7 +287,6 @@ impl LocalStorage {
     fn local_path<'a>(&self, address: &'a StoreAddress) -> Result<&'a Path> {
         match address {
             StoreAddress::Local { path } => Ok(path),
-            #[allow(unreachable_patterns)]
             other => Err(StorageError::WrongEngine {
                 engine: "LOCAL",
                 address: other.to_json(),
@@ -386,31 +478,7 @@ impl TableStorage for LocalStorage {
     fn commit_staged(&self, staged: StagedTable) -> Result<StoreAddress> {
         let final_dir = self.local_path(&staged.address)?.to_path_buf();
         let temp = self.local_path(&staged.temp)?.to_path_buf();
-        let parent = final_dir.parent().unwrap_or(&self.root).to_path_buf();
-        let mut old = None;
-        if final_dir.exists() {
-            let trash = parent.join(format!(".{}.old-{}", staged.name, unique_suffix()));
-            if let Err(e) = fs::rename(&final_dir, &trash) {
-                let _ = fs::remove_dir_all(&temp);
-                return Err(StorageError::io("rename", &final_dir, e));
-            }
-            old = Some(trash);
-        }
-        if let Err(e) = fs::rename(&temp, &final_dir) {
-            if let Some(trash) = &old {
-                let _ = fs::rename(trash, &final_dir);
-            }
-            let _ = fs::remove_dir_all(&temp);
-            return Err(StorageError::io("rename", &temp, e));
-        }
-        if let Ok(d) = fs::File::open(&parent) {
-            let _ = d.sync_all();
-        }
-        if let Some(trash) = old {
-            if let Err(e) = fs::remove_dir_all(&trash) {
-                tracing::warn!(path = %trash.display(), error = %e, "could not remove replaced table");
-            }
-        }
+        replace_dir(&temp, &final_dir)?;
         tracing::info!(table = %format!("{}.{}", staged.namespace, staged.name),
             rows = staged.rows, partitions = staged.partitions, "table written");
         Ok(staged.address)
@@ -426,6 +494,9 @@ impl TableStorage for LocalStorage {
     }
 
     fn read_table(&self, address: &StoreAddress) -> Result<Vec<RowBlock>> {
+        if let StoreAddress::Path { .. } = address {
+            return crate::path::reader().read_table(address);
+        }
         let dir = self.local_path(address)?;
         if !dir.is_dir() {
             return Err(StorageError::TableNotFound {
@@ -453,47 +524,23 @@ impl TableStorage for LocalStorage {
     }
 
     fn read_order(&self, address: &StoreAddress) -> Result<Option<Vec<u16>>> {
-        let path = self.local_path(address)?.join(ORDER_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StorageError::io("read", &path, e)),
-        };
-        if bytes.len() % 2 != 0 {
-            return Err(StorageError::Corrupt {
-                what: path.display().to_string(),
-                reason: format!("odd length {}", bytes.len()),
-            });
+        if let StoreAddress::Path { .. } = address {
+            return crate::path::reader().read_order(address);
         }
-        Ok(Some(
-            bytes
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect(),
-        ))
+        read_order_file(&self.local_path(address)?.join(ORDER_FILE))
     }
 
     fn delete_table(&self, address: &StoreAddress) -> Result<bool> {
-        let dir = self.local_path(address)?;
-        if !dir.exists() {
-            return Ok(false);
+        if let StoreAddress::Path { .. } = address {
+            return crate::path::reader().delete_table(address);
         }
-        // Rename first so that readers never see a half-deleted table.
-        let name = dir
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let trash = dir
-            .parent()
-            .unwrap_or(&self.root)
-            .join(format!(".{name}.del-{}", unique_suffix()));
-        fs::rename(dir, &trash).map_err(|e| StorageError::io("rename", dir, e))?;
-        fs::remove_dir_all(&trash).map_err(|e| StorageError::io("remove dir", &trash, e))?;
-        tracing::info!(path = %dir.display(), "table deleted");
-        Ok(true)
+        delete_dir(self.local_path(address)?)
     }
 
     fn exists(&self, address: &StoreAddress) -> Result<bool> {
+        if let StoreAddress::Path { .. } = address {
+            return crate::path::reader().exists(address);
+        }
         Ok(self.local_path(address)?.is_dir())
     }
 

@@ -328,7 +328,7 @@ pub fn upload_buffered(
     if let Some(engine) = &conf.storage_engine {
         let ok = engine.eq_ignore_ascii_case(storage.engine())
             || (storage.engine() == "LOCAL"
-                && ["standalone", "localfs"]
+                && ["standalone"]
                     .iter()
                     .any(|e| engine.eq_ignore_ascii_case(e)));
         if !ok {
@@ -470,7 +470,7 @@ pub fn download(
         detail: Some(detail),
     };
     if !storage.exists(&meta.address)? {
-        return Err(not_found(format!("no data at {}", meta.address.to_json())));
+        return Err(not_found(format!("no data at {}", meta.address.display())));
     }
     let blocks = read_checked(meta, storage)?;
     let order = storage.read_order(&meta.address)?.filter(|order| {

@@ -345,7 +345,7 @@ fn storage_engine_field_is_checked() {
     let src = dir.path().join("in.csv");
     std::fs::write(&src, "id,a\n1,2\n").unwrap();
     let mut c = conf(&src, "ns", "t", 1);
-    c.storage_engine = Some("HDFS".into());
+    c.storage_engine = Some("EGGROLL".into());
     let err = ctx.upload(&c).unwrap_err().to_string();
     assert!(
         err.starts_with("upload conf: field 'storage_engine'"),
@@ -454,4 +454,72 @@ fn open_with_unreachable_meta_url_is_one_clear_line() {
     let ctx = StorageContext::open(dir.path(), None).unwrap();
     assert!(dir.path().join(META_FILE).is_file());
     assert!(ctx.meta.list_tables(None).unwrap().is_empty());
+}
+
+#[test]
+fn localfs_upload_download_matches_local_and_hdfs_needs_spark() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let src = breast();
+    let local = ctx.upload(&conf(&src, "ns", "local", 4)).unwrap();
+    // LOCALFS at an explicit address (FATE's storage_address object).
+    let target = dir.path().join("fs/breast");
+    let mut c = parse_upload_conf(
+        &json!({"file": src.to_str().unwrap(), "namespace": "ns", "table_name": "fs",
+                "head": 1, "partition": 4, "storage_engine": "LOCALFS",
+                "storage_address": {"path": target.to_str().unwrap()}}),
+        Path::new("/"),
+    )
+    .unwrap();
+    let fs = ctx.upload(&c).unwrap();
+    assert_eq!(fs.engine, "LOCALFS");
+    assert_eq!(
+        fs.address,
+        StoreAddress::Path {
+            uri: format!("file://{}", target.display())
+        }
+    );
+    assert_eq!((fs.count, fs.partitions), (local.count, 4));
+    assert!(target.join("part-00003").is_file() && target.join("_SUCCESS").is_file());
+    // Same partitions, byte for byte, as the local engine's.
+    let a = ctx.read_table("ns", "local").unwrap();
+    let b = ctx.read_table("ns", "fs").unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.encoded(), y.encoded());
+    }
+    // Download restores the input order, as for the local engine.
+    let (out_a, out_b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    assert_eq!(
+        ctx.download("ns", "local", &out_a, ",").unwrap(),
+        local.count
+    );
+    assert_eq!(ctx.download("ns", "fs", &out_b, ",").unwrap(), local.count);
+    assert_eq!(
+        std::fs::read_to_string(&out_a).unwrap(),
+        std::fs::read_to_string(&out_b).unwrap()
+    );
+    // Without an address: under the context's path root.
+    c.storage_address = None;
+    c.table_name = "fs2".into();
+    let fs2 = ctx.upload(&c).unwrap();
+    assert_eq!(
+        fs2.address,
+        StoreAddress::Path {
+            uri: format!("{}/ns/fs2", ctx.path_root)
+        }
+    );
+    // Delete removes the directory.
+    assert!(ctx.delete_table("ns", "fs").unwrap());
+    assert!(!target.exists());
+    // hdfs:// cannot be written by fedflow: one line naming the address.
+    c.storage_engine = Some("HDFS".into());
+    c.storage_address = Some("hdfs://namenode:8020/fate/input_data/ns/h".into());
+    c.table_name = "h".into();
+    let err = ctx.upload(&c).unwrap_err().to_string();
+    assert!(
+        err.contains("hdfs://namenode:8020/fate/input_data/ns/h") && err.contains("Spark"),
+        "{err}"
+    );
+    assert!(ctx.meta.get_table_meta("ns", "h").unwrap().is_none());
 }

@@ -8,32 +8,9 @@ use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_computing::{parallelize, Session};
 use fedflow_spark::cluster::LocalCluster;
 use fedflow_spark::conformance::{self, FailOn};
-use fedflow_spark::{SparkOptions, SparkSession};
+use fedflow_spark::SparkSession;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// Installs Spark into .venv-spark if needed; fails loudly if it cannot.
-fn ensure_spark() {
-    let st = std::process::Command::new(repo().join("scripts/spark.sh"))
-        .status()
-        .expect("run scripts/spark.sh");
-    assert!(
-        st.success(),
-        "scripts/spark.sh failed: Spark cannot be installed"
-    );
-}
-
-fn options(work: &Path, master: &str) -> SparkOptions {
-    let mut o = SparkOptions::new(work);
-    o.master = Some(master.to_string());
-    o.worker_binary = Some(env!("CARGO_BIN_EXE_fedflow").into());
-    o.submit_args = vec!["--total-executor-cores".into(), "1".into()];
-    o
-}
 
 #[test]
 fn spark_engine_on_a_real_cluster() {
@@ -55,7 +32,8 @@ fn spark_engine_on_a_real_cluster() {
     // 1. Every Table operation gives what the standalone engine gives: the same
     //    rows, in the same order within each partition.
     let t = Instant::now();
-    let spark = SparkSession::new("conformance", options(&work, &master)).expect("spark session");
+    let spark =
+        SparkSession::new("conformance", spark_options(&work, &master)).expect("spark session");
     assert!(
         spark.app_info().app_id.starts_with("app-"),
         "{:?}",
@@ -88,7 +66,7 @@ fn spark_engine_on_a_real_cluster() {
 
     // 3. An unreachable master ends within the start timeout, with the cause.
     let t = Instant::now();
-    let mut o = options(&work, "spark://127.0.0.1:9");
+    let mut o = spark_options(&work, "spark://127.0.0.1:9");
     o.start_timeout = Duration::from_secs(8);
     let e = SparkSession::new("unreachable", o)
         .err()
@@ -98,7 +76,7 @@ fn spark_engine_on_a_real_cluster() {
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 
     // 4. No Spark install: a clear error.
-    let mut o = options(&work, &master);
+    let mut o = spark_options(&work, &master);
     o.spark_home = Some(dir.path().join("nowhere"));
     let e = SparkSession::new("nospark", o)
         .err()
@@ -207,7 +185,7 @@ fn spark_engine_on_a_real_cluster() {
     //    than the executor's 512m heap fails the call, in one line naming the
     //    op and the remedy, without hanging (Spark alone would retry it on new
     //    executors for minutes).
-    let mut o = options(&work, &master);
+    let mut o = spark_options(&work, &master);
     o.submit_args
         .extend(["--executor-memory".to_string(), "512m".to_string()]);
     let spark = SparkSession::new("oom", o).expect("spark session");
@@ -233,7 +211,7 @@ fn spark_engine_on_a_real_cluster() {
 
     // 10. The worker dying mid-job: the job is cancelled once no executor is
     //    left for lost_timeout, and the call fails with that cause.
-    let mut o = options(&work, &master);
+    let mut o = spark_options(&work, &master);
     o.lost_timeout = Duration::from_secs(5);
     let spark = SparkSession::new("worker_dies", o).expect("spark session");
     let a = parallelize(&spark, (0..100u64).map(|k| (k, k as f64)).collect(), 2).unwrap();

@@ -223,6 +223,7 @@ pub fn run_table(cmd: TableCommand, dir: &Path, server: &Option<String>) -> Resu
             println!("count      {}", meta.count);
             println!("partitions {}", meta.partitions);
             println!("engine     {}", meta.engine);
+            println!("address    {}", meta.address.display());
             println!("sid        {}", meta.schema.sid);
             println!("header     {}", meta.schema.header);
             println!("origin     {}", meta.origin.as_str());

@@ -53,4 +53,30 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// The repository's root.
+pub fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Installs Spark into .venv-spark if needed; fails loudly if it cannot.
+pub fn ensure_spark() {
+    let st = std::process::Command::new(repo().join("scripts/spark.sh"))
+        .status()
+        .expect("run scripts/spark.sh");
+    assert!(
+        st.success(),
+        "scripts/spark.sh failed: Spark cannot be installed"
+    );
+}
+
+/// Options of a test Spark application on `master`: one executor core, the
+/// test's own `fedflow` binary as the worker.
+pub fn spark_options(work: &Path, master: &str) -> fedflow_spark::SparkOptions {
+    let mut o = fedflow_spark::SparkOptions::new(work);
+    o.master = Some(master.to_string());
+    o.worker_binary = Some(env!("CARGO_BIN_EXE_fedflow").into());
+    o.submit_args = vec!["--total-executor-cores".into(), "1".into()];
+    o
+}
+
 pub mod server;
