@@ -41,7 +41,7 @@ mod host;
 mod ops;
 mod params;
 
-pub use ops::{IdOnly, KeepInstance, KeyOnly};
+pub use ops::*;
 pub use params::{DhParams, EcdhParams, IntersectParam, RsaParams};
 
 use crate::{
@@ -91,11 +91,18 @@ pub const GUEST_DH_DOUBLE_IDS: TransferVariable =
 pub const INTERSECT_IDS: TransferVariable =
     TransferVariable::new("intersect_ids", &[Role::Guest], &[Role::Host]);
 
+/// ECDH: the host's own tags of the intersecting ids, guest → host (a table).
+pub const INTERSECT_TAGS: TransferVariable =
+    TransferVariable::new("intersect_tags", &[Role::Guest], &[Role::Host]);
+
 /// What the guest tells a host at the end.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum SyncMessage {
     /// Positions, in the host's sent list, of the intersecting ids.
     Positions(Vec<u64>),
+    /// ECDH: the host's tags of the intersecting ids follow as the table
+    /// `intersect_tags`.
+    Tags,
     /// Only the count (`sync_cardinality`).
     Cardinality(u64),
     /// Nothing (`sync_intersect_ids` false).
@@ -121,13 +128,31 @@ impl Component for Intersection {
             ComponentError::Input(format!("{}: no input data", ctx.component_name))
         })?;
         let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
-        let ids = distinct_ids(&table, &param)?;
         let total = table.count()?;
+        if param.method() == "ecdh" {
+            let found = match ctx.local.role {
+                Role::Guest => guest::run_ecdh(ctx, &param, &table)?,
+                _ => host::run_ecdh(ctx, &param, &table)?,
+            };
+            return finish(ctx, &param, input, &table, found, total);
+        }
+        let ids = distinct_ids(&table, &param)?;
         let found = match ctx.local.role {
             Role::Guest => guest::run(ctx, &param, &ids)?,
             _ => host::run(ctx, &param, &ids)?,
         };
-        finish(ctx, &param, input, &table, &ids, found, total)
+        let found = match found {
+            Found::Positions(p) => {
+                let rows: Vec<(String, u8)> = p.iter().map(|&i| (ids.keys[i].clone(), 0)).collect();
+                Found::Keys(parallelize(
+                    ctx.computing.as_ref(),
+                    rows,
+                    table.partitions().max(1),
+                )?)
+            }
+            other => other,
+        };
+        finish(ctx, &param, input, &table, found, total)
     }
 }
 
@@ -168,10 +193,11 @@ fn distinct_ids(
     Ok(Ids { keys, bytes })
 }
 
-/// What a party learned: the positions (in its own id list) of the
-/// intersection, or only a count, or nothing.
+/// What a party learned: the positions (in its own id list, RSA and DH) or
+/// the table `(id, 0)` (ECDH) of the intersection, or only a count, or nothing.
 pub(crate) enum Found {
     Positions(Vec<usize>),
+    Keys(TypedTable<String, u8>),
     Count(u64),
     Nothing,
 }
@@ -181,7 +207,6 @@ fn finish(
     param: &IntersectParam,
     input: &Dataset,
     table: &TypedTable<String, Instance>,
-    ids: &Ids,
     found: Found,
     total: u64,
 ) -> Result<ComponentOutput, ComponentError> {
@@ -192,8 +217,13 @@ fn finish(
             n as f64 / total as f64
         }
     };
-    let positions = match found {
-        Found::Positions(p) => p,
+    let keep = match found {
+        Found::Keys(k) => k,
+        Found::Positions(_) => {
+            return Err(ComponentError::Failed(
+                "intersection: positions not turned into ids".into(),
+            ))
+        }
         Found::Count(n) => {
             tracing::info!("{}: intersection cardinality {n}", ctx.component_name);
             return Ok(ComponentOutput {
@@ -222,11 +252,6 @@ fn finish(
             });
         }
     };
-    let rows: Vec<(String, u8)> = positions
-        .iter()
-        .map(|&i| (ids.keys[i].clone(), 0))
-        .collect();
-    let keep = parallelize(ctx.computing.as_ref(), rows, table.partitions().max(1))?;
     let mut out = table.join(&keep, KeepInstance)?;
     let mut schema: Schema = input.schema.clone();
     if param.only_output_key {
