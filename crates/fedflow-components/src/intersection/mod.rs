@@ -8,18 +8,27 @@
 //!   host signs them (`host_sign_guest_ids`), the guest unblinds, hashes and
 //!   joins. H1 = H2 = SHA-256.
 //! * `ecdh`: commutative double encryption over ristretto255 (curve25519):
-//!   each side sends `k·H(id)` (`guest_ecdh_ids`, `host_ecdh_ids`), the host
-//!   returns the guest's list re-encrypted (`guest_double_ids`), the guest
-//!   re-encrypts the host's list and joins.
+//!   each side sends the table `(k·H(id), 0)` (`guest_ecdh_ids`,
+//!   `host_ecdh_ids`), the host returns the guest's table re-encrypted as
+//!   `(g, k_h·g)` (`guest_double_ids`), the guest re-encrypts the host's
+//!   table and joins the two on the double tags. With `sync_intersect_ids`
+//!   the guest sends each host the table of that host's own tags of the
+//!   intersection (`intersect_tags`, announced by `intersect_ids`). Every
+//!   per-id step is a table op (`ops.rs`: blinding and re-blinding carry the
+//!   party's key and go only to its own executors), so on Spark the
+//!   protocol runs on executors and the task process holds no list of ids.
 //! * `dh`: the same double encryption with Pohlig–Hellman `H(id)^e mod p`;
 //!   the guest generates the prime (`dh_params.key_length`, default 1024) and
 //!   sends it (`dh_prime`); messages `guest_dh_ids`, `host_dh_ids`,
 //!   `guest_dh_double_ids`.
 //!
-//! Both sides shuffle their id lists before sending, so positions reveal
-//! nothing. The guest learns the intersection; with `sync_intersect_ids`
+//! RSA and DH collect the party's ids into the task and encrypt them there
+//! (rayon); both sides shuffle their id lists before sending, so positions
+//! reveal nothing (ECDH tables are partitioned by tag, which is as random).
+//! The guest learns the intersection; with `sync_intersect_ids`
 //! (default true) it sends each host the positions of the intersecting
-//! entries in that host's own list (`intersect_ids`) — the host learns the
+//! entries in that host's own list (`intersect_ids`; ECDH: the host's tags)
+//! — the host learns the
 //! intersection and nothing else; without it the host learns nothing and
 //! outputs an empty table. Several hosts: the guest's result is the
 //! intersection over all hosts, and that is what each host is told.
