@@ -175,7 +175,7 @@ fn spark_engine_on_a_real_cluster() {
         "role": {"guest": [9999], "host": [10000]},
         "job_parameters": {"common": engine},
         "component_parameters": {
-            "common": {"hetero_feature_binning_0": {"method": "quantile", "bin_num": 6}},
+            "common": {"intersection_0": {"intersect_method": "ecdh"}, "hetero_feature_binning_0": {"method": "quantile", "bin_num": 6}},
             "role": {
                 "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
                 "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}

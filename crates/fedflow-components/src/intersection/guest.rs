@@ -1,8 +1,7 @@
 //! Guest side: learns the intersection, tells the hosts.
 
 use super::ops::{
-    AlsoIn, ByDoubleTag, ById, DropId, DropTag, EcdhBlindIds, EcdhReblindKey, HostTag, IdWithTag,
-    TagKey,
+    AlsoIn, ByDoubleTag, ById, DropId, DropTag, EcdhReblind, HostTag, IdWithTag, TagKey,
 };
 use super::{
     Found, Ids, IntersectParam, SyncMessage, DH_PRIME, GUEST_BLIND_IDS, GUEST_DH_DOUBLE_IDS,
@@ -12,7 +11,7 @@ use super::{
 use crate::{ComponentError, Instance, TaskContext};
 use fedflow_computing::TypedTable;
 use fedflow_core::{Party, Role};
-use fedflow_crypto::{intersect_indices, BigUint, EcdhPsi, RsaPsiClient, RsaPublicKey};
+use fedflow_crypto::{intersect_indices, BigUint, RsaPsiClient, RsaPublicKey};
 use std::collections::{HashMap, HashSet};
 
 use super::ops::Tag;
@@ -50,12 +49,8 @@ pub(super) fn run_ecdh(
     let fed = ctx.federation.as_ref();
     let session = ctx.computing.as_ref();
     let hosts = hosts(ctx)?;
-    let key = EcdhPsi::random();
-    // (g, id) with g = k_g·H(id ‖ salt); repeated ids collapse to one row.
-    let mine: TypedTable<Tag, String> = table.map_partitions(EcdhBlindIds {
-        key: key.clone(),
-        salt: param.ecdh_params.salt.clone(),
-    })?;
+    // (g, id) with g = k_g·H(id ‖ salt).
+    let (key, mine) = super::ecdh_blind(table, param)?;
     let n = mine.count()?;
     GUEST_ECDH_IDS.remote_table(fed, &mine.map_values(DropId)?, &hosts, "")?;
     // Per host: (id, host's own tag) of the ids both hold.
@@ -70,7 +65,7 @@ pub(super) fn run_ecdh(
         check_len("guest_double_ids", by_double.count()? as usize, n as usize)?;
         // (k_g·t, t) for the host's tags t; match on the double tags.
         let double_theirs: TypedTable<Tag, Tag> =
-            theirs.map_partitions(EcdhReblindKey { key: key.clone() })?;
+            theirs.map_partitions(EcdhReblind::<true> { key: key.clone() })?;
         per_host.push(by_double.join(&double_theirs, IdWithTag)?.map(ById)?);
     }
     // The intersection over all hosts: (id, 0).

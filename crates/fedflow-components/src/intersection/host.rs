@@ -1,6 +1,6 @@
 //! Host side: answers the guest, learns the intersection only when told.
 
-use super::ops::{DropId, EcdhBlindIds, EcdhReblindValue, IdKey, IdOfTag, Tag};
+use super::ops::{DropId, EcdhReblind, IdKey, IdOfTag, Tag};
 use super::{
     Found, Ids, IntersectParam, SyncMessage, DH_PRIME, GUEST_BLIND_IDS, GUEST_DH_DOUBLE_IDS,
     GUEST_DH_IDS, GUEST_DOUBLE_IDS, GUEST_ECDH_IDS, HOST_DH_IDS, HOST_ECDH_IDS,
@@ -9,7 +9,7 @@ use super::{
 use crate::{ComponentError, Instance, TaskContext};
 use fedflow_computing::TypedTable;
 use fedflow_core::{Party, Role};
-use fedflow_crypto::{BigUint, EcdhPsi, RsaPsiServer};
+use fedflow_crypto::{BigUint, RsaPsiServer};
 
 fn crypto(e: fedflow_crypto::CryptoError) -> ComponentError {
     ComponentError::Failed(format!("intersection: {e}"))
@@ -30,15 +30,11 @@ pub(super) fn run_ecdh(
     let fed = ctx.federation.as_ref();
     let session = ctx.computing.as_ref();
     let guest = guest(ctx)?;
-    let key = EcdhPsi::random();
-    // (t, id) with t = k_h·H(id ‖ salt); repeated ids collapse to one row.
-    let mine: TypedTable<Tag, String> = table.map_partitions(EcdhBlindIds {
-        key: key.clone(),
-        salt: param.ecdh_params.salt.clone(),
-    })?;
+    // (t, id) with t = k_h·H(id ‖ salt).
+    let (key, mine) = super::ecdh_blind(table, param)?;
     HOST_ECDH_IDS.remote_table(fed, &mine.map_values(DropId)?, &[guest], "")?;
     let theirs: TypedTable<Tag, u8> = GUEST_ECDH_IDS.get_table(fed, guest, "", session)?;
-    let double = theirs.map_partitions(EcdhReblindValue { key })?;
+    let double = theirs.map_partitions(EcdhReblind::<false> { key })?;
     GUEST_DOUBLE_IDS.remote_table(fed, &double, &[guest], "")?;
     drop((theirs, double));
     let msg: SyncMessage = INTERSECT_IDS.get_one(fed, guest, "")?;

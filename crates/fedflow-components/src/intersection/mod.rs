@@ -59,6 +59,7 @@ use crate::{
 };
 use fedflow_computing::{parallelize, TypedTable};
 use fedflow_core::Role;
+use fedflow_crypto::EcdhPsi;
 use fedflow_federation::TransferVariable;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -163,6 +164,20 @@ impl Component for Intersection {
         };
         finish(ctx, &param, input, &table, found, total)
     }
+}
+
+/// ECDH: a fresh key and the party's table `(k·H(id ‖ salt), id)`; repeated
+/// ids collapse to one row.
+pub(crate) fn ecdh_blind(
+    table: &TypedTable<String, Instance>,
+    param: &IntersectParam,
+) -> Result<(EcdhPsi, TypedTable<Tag, String>), ComponentError> {
+    let key = EcdhPsi::random();
+    let mine = table.map_partitions(EcdhBlindIds {
+        key: key.clone(),
+        salt: param.ecdh_params.salt.clone(),
+    })?;
+    Ok((key, mine))
 }
 
 /// The party's distinct ids (with the salt appended), shuffled.

@@ -113,26 +113,22 @@ impl MapPartitionsOp for EcdhBlindIds {
 register_op!(map_partitions EcdhBlindIds, example: EcdhBlindIds { key: EcdhPsi::from_seed([1; 32]), salt: "s".into() },
     input: vec![("a".to_string(), inst()), ("b".to_string(), inst())]);
 
-/// Re-blinds the keys of a peer's `(tag, _)` table in batches.
-fn reblind_rows(
-    key: &EcdhPsi,
-    rows: &mut dyn Iterator<Item = (Tag, u8)>,
-) -> Result<(Vec<Tag>, Vec<Tag>), OpError> {
-    let tags: Vec<Tag> = rows.map(|(t, _)| t).collect();
-    let double = key.reblind(&tags).map_err(ecdh_err)?;
-    Ok((tags, double))
-}
-
-/// The host on the guest's tags: `(t, _) → (t, k·t)`.
+/// Re-blinds a peer's `(t, _)` table: `SWAP = false` (the host on the
+/// guest's tags) gives `(t, k·t)`, keys kept; `SWAP = true` (the guest on a
+/// host's tags) gives `(k·t, t)`, keyed by the double tag.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EcdhReblindValue {
+pub struct EcdhReblind<const SWAP: bool> {
     /// The party's secret key.
     pub key: EcdhPsi,
 }
 
-impl MapPartitionsOp for EcdhReblindValue {
-    const NAME: &'static str = "intersection.ecdh_reblind_value";
-    const PRESERVES_KEYS: bool = true;
+impl<const SWAP: bool> MapPartitionsOp for EcdhReblind<SWAP> {
+    const NAME: &'static str = if SWAP {
+        "intersection.ecdh_reblind_key"
+    } else {
+        "intersection.ecdh_reblind_value"
+    };
+    const PRESERVES_KEYS: bool = !SWAP;
     type K = Tag;
     type V = u8;
     type K2 = Tag;
@@ -143,37 +139,14 @@ impl MapPartitionsOp for EcdhReblindValue {
         rows: &mut dyn Iterator<Item = (Tag, u8)>,
         out: &mut Emitter<'_, Tag, Tag>,
     ) -> Result<(), OpError> {
-        let (tags, double) = reblind_rows(&self.key, rows)?;
+        let tags: Vec<Tag> = rows.map(|(t, _)| t).collect();
+        let double = self.key.reblind(&tags).map_err(ecdh_err)?;
         for (t, d) in tags.iter().zip(&double) {
-            out.emit(t, d)?;
-        }
-        Ok(())
-    }
-}
-
-/// The guest on a host's tags: `(t, _) → (k·t, t)`, keyed by the double tag.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EcdhReblindKey {
-    /// The party's secret key.
-    pub key: EcdhPsi,
-}
-
-impl MapPartitionsOp for EcdhReblindKey {
-    const NAME: &'static str = "intersection.ecdh_reblind_key";
-    const PRESERVES_KEYS: bool = false;
-    type K = Tag;
-    type V = u8;
-    type K2 = Tag;
-    type V2 = Tag;
-    fn map_partition(
-        &self,
-        _index: usize,
-        rows: &mut dyn Iterator<Item = (Tag, u8)>,
-        out: &mut Emitter<'_, Tag, Tag>,
-    ) -> Result<(), OpError> {
-        let (tags, double) = reblind_rows(&self.key, rows)?;
-        for (t, d) in tags.iter().zip(&double) {
-            out.emit(d, t)?;
+            if SWAP {
+                out.emit(d, t)?;
+            } else {
+                out.emit(t, d)?;
+            }
         }
         Ok(())
     }
@@ -182,9 +155,9 @@ impl MapPartitionsOp for EcdhReblindKey {
 fn point() -> Tag {
     EcdhPsi::from_seed([2; 32]).blind_one(b"x")
 }
-register_op!(map_partitions EcdhReblindValue, example: EcdhReblindValue { key: EcdhPsi::from_seed([1; 32]) },
+register_op!(map_partitions EcdhReblind<false>, example: EcdhReblind::<false> { key: EcdhPsi::from_seed([1; 32]) },
     input: vec![(point(), 0u8)]);
-register_op!(map_partitions EcdhReblindKey, example: EcdhReblindKey { key: EcdhPsi::from_seed([1; 32]) },
+register_op!(map_partitions EcdhReblind<true>, example: EcdhReblind::<true> { key: EcdhPsi::from_seed([1; 32]) },
     input: vec![(point(), 0u8)]);
 
 /// Drops the id of a `(tag, id)` row: what a party sends.
