@@ -266,7 +266,7 @@ impl Algo {
     }
 }
 
-/// Reader → DataTransform → Intersection → HeteroFeatureBinning, HeteroLR and
+/// Reader → DataTransform → Intersection (ECDH) → HeteroFeatureBinning, HeteroLR and
 /// HeteroSecureBoost → Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
 /// as the common job parameters; outputs stored. Returns the job's report.
 fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
@@ -285,6 +285,7 @@ fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
     "job_parameters": {"common": engine},
     "component_parameters": {
         "common": {lr: Algo::Lr.params(), sbt: Algo::SecureBoost.params(),
+            "intersection_0": {"intersect_method": "ecdh"},
             "hetero_feature_binning_0": {"method": "quantile", "bin_num": 6},
             "evaluation_0": {"eval_type": "binary"}},
         "role": {

@@ -8,18 +8,27 @@
 //!   host signs them (`host_sign_guest_ids`), the guest unblinds, hashes and
 //!   joins. H1 = H2 = SHA-256.
 //! * `ecdh`: commutative double encryption over ristretto255 (curve25519):
-//!   each side sends `k·H(id)` (`guest_ecdh_ids`, `host_ecdh_ids`), the host
-//!   returns the guest's list re-encrypted (`guest_double_ids`), the guest
-//!   re-encrypts the host's list and joins.
+//!   each side sends the table `(k·H(id), 0)` (`guest_ecdh_ids`,
+//!   `host_ecdh_ids`), the host returns the guest's table re-encrypted as
+//!   `(g, k_h·g)` (`guest_double_ids`), the guest re-encrypts the host's
+//!   table and joins the two on the double tags. With `sync_intersect_ids`
+//!   the guest sends each host the table of that host's own tags of the
+//!   intersection (`intersect_tags`, announced by `intersect_ids`). Every
+//!   per-id step is a table op (`ops.rs`: blinding and re-blinding carry the
+//!   party's key and go only to its own executors), so on Spark the
+//!   protocol runs on executors and the task process holds no list of ids.
 //! * `dh`: the same double encryption with Pohlig–Hellman `H(id)^e mod p`;
 //!   the guest generates the prime (`dh_params.key_length`, default 1024) and
 //!   sends it (`dh_prime`); messages `guest_dh_ids`, `host_dh_ids`,
 //!   `guest_dh_double_ids`.
 //!
-//! Both sides shuffle their id lists before sending, so positions reveal
-//! nothing. The guest learns the intersection; with `sync_intersect_ids`
+//! RSA and DH collect the party's ids into the task and encrypt them there
+//! (rayon); both sides shuffle their id lists before sending, so positions
+//! reveal nothing (ECDH tables are partitioned by tag, which is as random).
+//! The guest learns the intersection; with `sync_intersect_ids`
 //! (default true) it sends each host the positions of the intersecting
-//! entries in that host's own list (`intersect_ids`) — the host learns the
+//! entries in that host's own list (`intersect_ids`; ECDH: the host's tags)
+//! — the host learns the
 //! intersection and nothing else; without it the host learns nothing and
 //! outputs an empty table. Several hosts: the guest's result is the
 //! intersection over all hosts, and that is what each host is told.
@@ -41,7 +50,7 @@ mod host;
 mod ops;
 mod params;
 
-pub use ops::{IdOnly, KeepInstance, KeyOnly};
+pub use ops::*;
 pub use params::{DhParams, EcdhParams, IntersectParam, RsaParams};
 
 use crate::{
@@ -50,6 +59,7 @@ use crate::{
 };
 use fedflow_computing::{parallelize, TypedTable};
 use fedflow_core::Role;
+use fedflow_crypto::EcdhPsi;
 use fedflow_federation::TransferVariable;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -91,11 +101,18 @@ pub const GUEST_DH_DOUBLE_IDS: TransferVariable =
 pub const INTERSECT_IDS: TransferVariable =
     TransferVariable::new("intersect_ids", &[Role::Guest], &[Role::Host]);
 
+/// ECDH: the host's own tags of the intersecting ids, guest → host (a table).
+pub const INTERSECT_TAGS: TransferVariable =
+    TransferVariable::new("intersect_tags", &[Role::Guest], &[Role::Host]);
+
 /// What the guest tells a host at the end.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum SyncMessage {
     /// Positions, in the host's sent list, of the intersecting ids.
     Positions(Vec<u64>),
+    /// ECDH: the host's tags of the intersecting ids follow as the table
+    /// `intersect_tags`.
+    Tags,
     /// Only the count (`sync_cardinality`).
     Cardinality(u64),
     /// Nothing (`sync_intersect_ids` false).
@@ -121,14 +138,46 @@ impl Component for Intersection {
             ComponentError::Input(format!("{}: no input data", ctx.component_name))
         })?;
         let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
-        let ids = distinct_ids(&table, &param)?;
         let total = table.count()?;
+        if param.method() == "ecdh" {
+            let found = match ctx.local.role {
+                Role::Guest => guest::run_ecdh(ctx, &param, &table)?,
+                _ => host::run_ecdh(ctx, &param, &table)?,
+            };
+            return finish(ctx, &param, input, &table, found, total);
+        }
+        let ids = distinct_ids(&table, &param)?;
         let found = match ctx.local.role {
             Role::Guest => guest::run(ctx, &param, &ids)?,
             _ => host::run(ctx, &param, &ids)?,
         };
-        finish(ctx, &param, input, &table, &ids, found, total)
+        let found = match found {
+            Found::Positions(p) => {
+                let rows: Vec<(String, u8)> = p.iter().map(|&i| (ids.keys[i].clone(), 0)).collect();
+                Found::Keys(parallelize(
+                    ctx.computing.as_ref(),
+                    rows,
+                    table.partitions().max(1),
+                )?)
+            }
+            other => other,
+        };
+        finish(ctx, &param, input, &table, found, total)
     }
+}
+
+/// ECDH: a fresh key and the party's table `(k·H(id ‖ salt), id)`; repeated
+/// ids collapse to one row.
+pub(crate) fn ecdh_blind(
+    table: &TypedTable<String, Instance>,
+    param: &IntersectParam,
+) -> Result<(EcdhPsi, TypedTable<Tag, String>), ComponentError> {
+    let key = EcdhPsi::random();
+    let mine = table.map_partitions(EcdhBlindIds {
+        key: key.clone(),
+        salt: param.ecdh_params.salt.clone(),
+    })?;
+    Ok((key, mine))
 }
 
 /// The party's distinct ids (with the salt appended), shuffled.
@@ -168,10 +217,11 @@ fn distinct_ids(
     Ok(Ids { keys, bytes })
 }
 
-/// What a party learned: the positions (in its own id list) of the
-/// intersection, or only a count, or nothing.
+/// What a party learned: the positions (in its own id list, RSA and DH) or
+/// the table `(id, 0)` (ECDH) of the intersection, or only a count, or nothing.
 pub(crate) enum Found {
     Positions(Vec<usize>),
+    Keys(TypedTable<String, u8>),
     Count(u64),
     Nothing,
 }
@@ -181,7 +231,6 @@ fn finish(
     param: &IntersectParam,
     input: &Dataset,
     table: &TypedTable<String, Instance>,
-    ids: &Ids,
     found: Found,
     total: u64,
 ) -> Result<ComponentOutput, ComponentError> {
@@ -192,8 +241,13 @@ fn finish(
             n as f64 / total as f64
         }
     };
-    let positions = match found {
-        Found::Positions(p) => p,
+    let keep = match found {
+        Found::Keys(k) => k,
+        Found::Positions(_) => {
+            return Err(ComponentError::Failed(
+                "intersection: positions not turned into ids".into(),
+            ))
+        }
         Found::Count(n) => {
             tracing::info!("{}: intersection cardinality {n}", ctx.component_name);
             return Ok(ComponentOutput {
@@ -222,11 +276,6 @@ fn finish(
             });
         }
     };
-    let rows: Vec<(String, u8)> = positions
-        .iter()
-        .map(|&i| (ids.keys[i].clone(), 0))
-        .collect();
-    let keep = parallelize(ctx.computing.as_ref(), rows, table.partitions().max(1))?;
     let mut out = table.join(&keep, KeepInstance)?;
     let mut schema: Schema = input.schema.clone();
     if param.only_output_key {

@@ -189,3 +189,99 @@ fn unsupported_methods_are_named() {
         "{e}"
     );
 }
+
+/// ECDH with two hosts on ids with repeats, ids on one side only and ids
+/// missing from one host: each party's output is exactly its rows whose id
+/// is in the plain set intersection of all three, and no id crosses the wire.
+#[test]
+fn ecdh_two_hosts_equals_plain_set_intersection_and_no_id_on_the_wire() {
+    use crate::hetero_lr::harness::{run_job, Frame};
+    let frame = |ids: Vec<String>| Frame {
+        x: (0..ids.len()).map(|i| vec![i as f64]).collect(),
+        y: Some((0..ids.len()).map(|i| (i % 2) as f64).collect()),
+        header: vec!["x0".into()],
+        ids,
+    };
+    let name = |i: u32| format!("user-{i:06}");
+    // guest: 0..3000 plus repeats of 100..400; host 1: 1000..5000 every
+    // second id, repeats of 2000..2100; host 2: 0..2500 every third and 7000..8000.
+    let mut g: Vec<String> = (0..3000).map(name).collect();
+    g.extend((100..400).map(name));
+    let mut h1: Vec<String> = (1000..5000).step_by(2).map(name).collect();
+    h1.extend((2000..2100).step_by(2).map(name));
+    let mut h2: Vec<String> = (0..2500).step_by(3).map(name).collect();
+    h2.extend((7000..8000).map(name));
+    let sets: Vec<BTreeSet<&String>> = [&g, &h1, &h2].iter().map(|v| v.iter().collect()).collect();
+    let truth: BTreeSet<String> = sets[0]
+        .iter()
+        .filter(|id| sets[1].contains(*id) && sets[2].contains(*id))
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(truth.len(), (1000..2500).filter(|i| i % 6 == 0).count());
+    let frames = [frame(g.clone()), frame(h1.clone()), frame(h2.clone())];
+    let run = run_job(
+        || Box::new(Intersection),
+        json!({"intersect_method": "ecdh", "ecdh_params": {"salt": "s1"}}),
+        &frames,
+        false,
+        "train",
+        None,
+    );
+    // Each party's rows (as its input table holds them) whose id is in the truth.
+    for (out, ids) in std::iter::once(&run.guest)
+        .chain(&run.hosts)
+        .zip([&g, &h1, &h2])
+    {
+        let input = parallelize(
+            session().as_ref(),
+            ids.iter().map(|k| (k.clone(), 0u8)).collect(),
+            4,
+        )
+        .unwrap();
+        let mut want: Vec<String> = input
+            .collect()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| truth.contains(k))
+            .collect();
+        want.sort();
+        assert_eq!(keys(out), want);
+        assert_eq!(out.summary["intersect_num"], want.len());
+        let n = input.count().unwrap() as f64;
+        let rate = out.summary["intersect_rate"].as_f64().unwrap();
+        assert!((rate - want.len() as f64 / n).abs() < 1e-12);
+    }
+    // The wire: the protocol's variables, and not one id in plaintext.
+    let names: BTreeSet<&str> = run.wire.iter().map(|s| s.name.as_str()).collect();
+    for v in [
+        "guest_ecdh_ids",
+        "host_ecdh_ids",
+        "guest_double_ids",
+        "intersect_ids",
+        "intersect_tags",
+    ] {
+        assert!(names.contains(v), "{v} not sent: {names:?}");
+    }
+    let sent: usize = run.wire.iter().map(|s| s.bytes.len()).sum();
+    assert!(
+        sent > 32 * (3000 + 2000 + 1167),
+        "tags were sent ({sent} bytes)"
+    );
+    // Every id is 11 bytes ("user-" + 6 digits).
+    let all: BTreeSet<&[u8]> = g
+        .iter()
+        .chain(&h1)
+        .chain(&h2)
+        .map(|s| s.as_bytes())
+        .collect();
+    for s in &run.wire {
+        assert!(
+            !s.bytes.windows(5).any(|w| w == b"user-")
+                && !s.bytes.windows(11).any(|w| all.contains(w)),
+            "{} from {:?} carries an id",
+            s.name,
+            s.src
+        );
+    }
+}

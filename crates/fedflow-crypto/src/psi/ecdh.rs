@@ -36,6 +36,27 @@ pub fn hash_to_group(id: &[u8]) -> RistrettoPoint {
     RistrettoPoint::from_hash(h)
 }
 
+/// The key serialises as its 32 canonical little-endian bytes, so a party
+/// can ship its blinding op (key included) to its own executors. It must
+/// never be sent to a peer.
+impl serde::Serialize for EcdhPsi {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.key.to_bytes().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EcdhPsi {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let bytes = <[u8; 32]>::deserialize(d)?;
+        Option::<Scalar>::from(Scalar::from_canonical_bytes(bytes))
+            .filter(|k| *k != Scalar::ZERO)
+            .map(|key| EcdhPsi { key })
+            .ok_or_else(|| {
+                serde::de::Error::custom("ECDH key: not a canonical non-zero scalar (32 bytes)")
+            })
+    }
+}
+
 impl EcdhPsi {
     /// A fresh random key from the OS RNG.
     pub fn random() -> Self {
@@ -115,4 +136,21 @@ fn double_and_compress(pts: &[RistrettoPoint]) -> Vec<[u8; 32]> {
         .into_iter()
         .map(|c| c.to_bytes())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_serde_round_trip_keeps_the_tags_and_rejects_bad_bytes() {
+        let k = EcdhPsi::from_seed([3; 32]);
+        let bytes = bincode::serialize(&k).expect("serialize");
+        assert_eq!(bytes.len(), 32);
+        let back: EcdhPsi = bincode::deserialize(&bytes).expect("deserialize");
+        assert_eq!(back.blind_one(b"id-1"), k.blind_one(b"id-1"));
+        assert!(bincode::deserialize::<EcdhPsi>(&[0u8; 32]).is_err());
+        assert!(bincode::deserialize::<EcdhPsi>(&[0xffu8; 32]).is_err());
+        assert!(bincode::deserialize::<EcdhPsi>(&[1u8; 5]).is_err());
+    }
 }
