@@ -86,6 +86,13 @@ impl Session for LazySpark {
     fn load_blocks(&self, blocks: Vec<RowBlock>) -> Result<Arc<dyn Table>, ComputingError> {
         self.session()?.load_blocks(blocks)
     }
+    fn load_path(
+        &self,
+        uri: &str,
+        partitions: usize,
+    ) -> Result<Option<Arc<dyn Table>>, ComputingError> {
+        self.session()?.load_path(uri, partitions)
+    }
     fn stop(&self) -> Result<(), ComputingError> {
         match self.started.get() {
             Some(Ok(s)) => s.stop(),
