@@ -29,7 +29,7 @@ c["job_parameters"] = {"common": {"computing_engine": "SPARK", "spark_run": {"ma
     "executor-memory": "6g", "driver-memory": "1g", "total-executor-cores": 2}}}
 json.dump(c, open("job.json", "w"), indent=1)
 PY
-( while true; do ps -eo rss,args --no-headers | grep -E "java|fedflow|python" | grep -v grep | cut -c1-200 >> rss.log; sleep 2; done ) &
+( while true; do ps -eo rss,args --no-headers | grep -E "java|fedflow|python" | grep -v grep >> rss.log; sleep 2; done ) &
 sampler=$!
 /usr/bin/time -f "whole process: %e s wall" $F --log warn job run -c job.json \
   -d "$here/../shared/examples/fate/intersect/test_intersect_job_dsl.json"
@@ -45,7 +45,7 @@ for line in open(sys.argv[1]):
     elif "deploy.worker.Worker" in args: k = "spark worker"
     elif "CoarseGrainedExecutorBackend" in args: k = "executor JVM (each)"
     elif "SparkSubmit" in args: k = "driver JVM (each)"
-    elif "python" in args: k = "driver python (each)"
+    elif args.split()[0].rsplit("/", 1)[-1].startswith("python"): k = "driver python (each)"
     else: continue
     peak[k] = max(peak.get(k, 0), int(rss) // 1024)
 for k, v in sorted(peak.items()): print(f"  {k}: {v}")
