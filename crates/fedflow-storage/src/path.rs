@@ -394,15 +394,7 @@ pub(crate) fn reader() -> PathStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fedflow_core::RowBlockBuilder;
-
-    fn block(rows: &[(&str, &str)]) -> RowBlock {
-        let mut b = RowBlockBuilder::new();
-        for (k, v) in rows {
-            b.push(k.as_bytes(), v.as_bytes());
-        }
-        b.finish()
-    }
+    use crate::table::tests::block;
 
     #[test]
     fn engine_names_and_uris() {

@@ -552,11 +552,12 @@ impl TableStorage for LocalStorage {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use fedflow_core::RowBlockBuilder;
 
-    fn block(rows: &[(&str, &str)]) -> RowBlock {
+    /// A block of string rows, for tests.
+    pub(crate) fn block(rows: &[(&str, &str)]) -> RowBlock {
         let mut b = RowBlockBuilder::new();
         for (k, v) in rows {
             b.push(k.as_bytes(), v.as_bytes());

@@ -292,21 +292,7 @@ fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
             "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
             "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
         }}});
-    let c = write(dir, "algo_conf.json", &conf.to_string());
-    let d = write(dir, "algo_dsl.json", &dsl.to_string());
-    let o = fedflow(
-        dir,
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-            "--json",
-            "--save-outputs",
-        ],
-    );
+    let o = job_run(dir, dir, "algo", &conf, &dsl, &["--save-outputs"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["status"], "success", "{report}");

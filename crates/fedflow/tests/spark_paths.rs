@@ -60,21 +60,7 @@ fn run_job(data: &Path, dir: &Path, common: serde_json::Value) -> String {
         "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
         "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
     }}});
-    let c = write(dir, "conf.json", &conf.to_string());
-    let d = write(dir, "dsl.json", &dsl.to_string());
-    let o = fedflow(
-        data,
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-            "--json",
-            "--save-outputs",
-        ],
-    );
+    let o = job_run(data, dir, "job", &conf, &dsl, &["--save-outputs"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["status"], "success", "{r}");
@@ -284,20 +270,7 @@ fn run_failing(data: &Path, dir: &Path) -> String {
         "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}}},
         "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}}}
     }}});
-    let c = write(dir, "fail_conf.json", &conf.to_string());
-    let d = write(dir, "fail_dsl.json", &dsl.to_string());
-    let o = fedflow(
-        data,
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let o = job_run(data, dir, "fail", &conf, &dsl, &[]);
     assert!(!o.status.success(), "{}", stdout(&o));
     format!("{}\n{}", stdout(&o), stderr(&o))
 }

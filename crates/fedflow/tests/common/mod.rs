@@ -53,6 +53,31 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Writes `STEM_conf.json` and `STEM_dsl.json` into `dir` and runs
+/// `fedflow --data-dir DATA job run -c … -d … --json EXTRA…`.
+pub fn job_run(
+    data: &Path,
+    dir: &Path,
+    stem: &str,
+    conf: &serde_json::Value,
+    dsl: &serde_json::Value,
+    extra: &[&str],
+) -> Output {
+    let c = write(dir, &format!("{stem}_conf.json"), &conf.to_string());
+    let d = write(dir, &format!("{stem}_dsl.json"), &dsl.to_string());
+    let mut args = vec![
+        "job",
+        "run",
+        "-c",
+        c.to_str().unwrap(),
+        "-d",
+        d.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    fedflow(data, &args)
+}
+
 /// The repository's root.
 pub fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
