@@ -29,6 +29,16 @@ OUT = CONN.makefile("w", encoding="utf-8")
 TASKS_PER_CORE = int(os.environ.get("FEDFLOW_SPARK_TASKS_PER_CORE", "0"))
 
 
+# Where a materialised table is kept. A fedflow partition is one Spark row, so
+# caching it in the executor heap (Spark's columnar cache copies each value a
+# few times while building, outside its memory accounting) ran 10M-row tables
+# out of memory; on local disk (the OS page cache) the heap holds only the
+# partitions of the running tasks.
+# spark_run's conf `spark.fedflow.storageLevel` (or $FEDFLOW_SPARK_STORAGE_LEVEL)
+# names another pyspark StorageLevel, e.g. MEMORY_AND_DISK (FATE's choice).
+STORAGE_LEVEL_DEFAULT = os.environ.get("FEDFLOW_SPARK_STORAGE_LEVEL", "DISK_ONLY")
+
+
 def reply(obj):
     OUT.write(json.dumps(obj) + "\n")
     OUT.flush()
@@ -92,6 +102,13 @@ def main():
     lost_timeout = float(os.environ.get("FEDFLOW_SPARK_LOST_TIMEOUT", "30"))
     spark = SparkSession.builder.getOrCreate()
     sc = spark.sparkContext
+    level_name = sc.getConf().get("spark.fedflow.storageLevel", STORAGE_LEVEL_DEFAULT)
+    storage_level = getattr(StorageLevel, level_name, None)
+    if not isinstance(storage_level, StorageLevel):
+        reply({"error": "spark.fedflow.storageLevel: unknown Spark storage level %r (expected e.g. DISK_ONLY, MEMORY_AND_DISK)"
+               % level_name})
+        spark.stop()
+        return
     jsc = sc._jsc.sc()
 
     def executors():
@@ -159,7 +176,7 @@ def main():
     views = {}
 
     def materialize(name, df):
-        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        df = df.persist(storage_level)
         df.createOrReplaceTempView(name)
         views[name] = df
         # One row per partition: collecting (p, c) is small and needs no shuffle.

@@ -75,6 +75,19 @@ fn spark_engine_on_a_real_cluster() {
     assert!(e.contains("no Spark executor registered within"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 
+    // 3b. A bad `spark.fedflow.storageLevel` (where tables are persisted) is
+    //     refused at start, naming the key and what was expected.
+    let mut o = spark_options(&work, &master);
+    o.conf.push(("spark.fedflow.storageLevel".into(), "ON_TAPE".into()));
+    let e = SparkSession::new("badlevel", o)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        e.contains("spark.fedflow.storageLevel: unknown Spark storage level 'ON_TAPE'"),
+        "{e}"
+    );
+
     // 4. No Spark install: a clear error.
     let mut o = spark_options(&work, &master);
     o.spark_home = Some(dir.path().join("nowhere"));
