@@ -687,8 +687,8 @@ fn hetero_linr_warm_start_continues_training() {
 // ------------------------------------------------------------ the table path
 
 /// HeteroLR / HeteroLinR whose guest takes the table path whatever the row
-/// count (threshold 0); hosts and the arbiter run the ordinary component
-/// (default threshold) and follow the guest's `batch_info`.
+/// count (threshold 0); hosts and the arbiter get a threshold no table
+/// reaches, so that they can only follow the guest's `batch_info`.
 struct GuestOnTable(Task);
 
 impl Component for GuestOnTable {
@@ -700,8 +700,12 @@ impl Component for GuestOnTable {
             Task::Logistic => crate::parse_params(&ctx.component_name, &ctx.params)?,
             Task::Linear => LinearModelParam::linr_from_json(&ctx.component_name, &ctx.params)?,
         };
-        let force = (ctx.local.role == Role::Guest).then_some(0);
-        run_linear_with(ctx, &param, self.0, force)
+        let min_rows = if ctx.local.role == Role::Guest {
+            0
+        } else {
+            u64::MAX
+        };
+        run_linear_with(ctx, &param, self.0, Some(min_rows))
     }
 }
 
@@ -895,6 +899,49 @@ fn hetero_lr_table_ops_round_trip() {
             run_example(&rebuilt, &example.input).unwrap(),
             "{}",
             reg.name
+        );
+    }
+}
+
+/// Wall time of both paths, one after the other (release):
+/// `cargo test --release -p fedflow-components bench_lr_paths -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_lr_paths_breast() {
+    let frames = breast();
+    let mut p = lr_normal(10);
+    p["batch_size"] = serde_json::json!(-1);
+    for (name, make) in [
+        ("in memory", lr as fn() -> Box<dyn Component>),
+        ("table", lr_table),
+    ] {
+        let run = run_job(make, p.clone(), &frames, true, "train", None);
+        let (s, y) = scores(&run);
+        eprintln!(
+            "breast hetero LR 10 full-batch epochs, {name}: {:.2} s, AUC {:.6}",
+            run.seconds,
+            auc(&s, &y)
+        );
+    }
+}
+
+/// [`bench_lr_100k`] on both paths.
+#[test]
+#[ignore]
+fn bench_lr_paths_100k() {
+    let frames = synthetic(100_000, 10, 20, 7);
+    let mut p = lr_normal(3);
+    p["batch_size"] = serde_json::json!(-1);
+    for (name, make) in [
+        ("in memory", lr as fn() -> Box<dyn Component>),
+        ("table", lr_table),
+    ] {
+        let run = run_job(make, p.clone(), &frames, true, "train", None);
+        let (s, y) = scores(&run);
+        eprintln!(
+            "100k x (10 + 20) hetero LR 3 full-batch epochs, {name}: {:.2} s, AUC {:.4}",
+            run.seconds,
+            auc(&s, &y)
         );
     }
 }
