@@ -33,6 +33,10 @@
 //! cuts batches from the id-sorted rows shuffled once with a fixed seed
 //! (`init_param.random_seed`, else 0), so runs are reproducible; FATE
 //! shuffles with `SystemRandom`.
+//!
+//! Large full-batch binary trainings take the table path (`table.rs`): the
+//! same protocol and sums with every per-row step a named table op, so that
+//! nothing per row is collected into the task (Spark).
 
 mod arbiter;
 pub(crate) mod cipher;

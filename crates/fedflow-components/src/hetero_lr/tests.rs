@@ -858,6 +858,21 @@ fn hetero_lr_table_path_two_hosts_with_validate_matches_in_memory() {
     assert_eq!(tab.hosts.len(), 2);
 }
 
+/// LinR with two hosts (no loss: the arbiter checks weight_diff).
+#[test]
+fn hetero_linr_table_path_two_hosts_matches_in_memory() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host_1.csv", None),
+        read_csv("motor_hetero_host_2.csv", None),
+    ];
+    align(&mut frames);
+    let mut params = linr_params();
+    params["max_iter"] = serde_json::json!(4);
+    let (_, tab) = compare_paths(Task::Linear, params, &frames, None);
+    assert_eq!(tab.hosts.len(), 2);
+}
+
 /// From 20,000 rows on the multipliers are column-scaled (global column
 /// max by a reduce, the scale applied after the partitions' sums).
 #[test]
