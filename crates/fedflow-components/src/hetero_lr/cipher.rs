@@ -84,6 +84,32 @@ pub fn encrypt_vec(pk: &PublicKey, xs: &[f64]) -> Result<Vec<Ciphertext>, crate:
         .collect()
 }
 
+/// Encrypts `xs` at [`VALUE_EXP`] like [`encrypt_vec`], with DJN
+/// obfuscation, or none when `obfuscate` is false (deterministic
+/// ciphertexts: only for the table ops' registry examples).
+pub(crate) fn encrypt_vec_with(
+    pk: &PublicKey,
+    xs: &[f64],
+    obfuscate: bool,
+) -> Result<Vec<Ciphertext>, crate::ComponentError> {
+    if obfuscate {
+        return encrypt_vec(pk, xs);
+    }
+    let n = pk.n();
+    xs.iter()
+        .map(|&x| {
+            if !x.is_finite() {
+                return Err(crate::ComponentError::Failed(format!(
+                    "cannot encrypt non-finite value {x}"
+                )));
+            }
+            let m = encoding_at(x, VALUE_EXP, n);
+            let c = pk.encrypt_raw(&m, Obfuscation::None).map_err(crypto_err)?;
+            Ok(Ciphertext::from_parts(c.raw().clone(), VALUE_EXP))
+        })
+        .collect()
+}
+
 /// `Enc(a) + x` with `x` encoded at `a`'s exponent (no obfuscation needed).
 pub fn add_plain(
     pk: &PublicKey,
@@ -124,7 +150,7 @@ pub fn mul_scalar(
 /// `Π cts[i]^q[i] mod n²` for signed integer multipliers: one bucket
 /// multi-exponentiation for the positive and one for the negative ones
 /// (each base is in one of them), then one inversion.
-fn signed_multi_exp(
+pub(crate) fn signed_multi_exp(
     pk: &PublicKey,
     cts: &[Ciphertext],
     q: &[i128],

@@ -55,6 +55,7 @@ pub(super) fn train(
         batch_size: param.batch_size,
         batch_num: batches.len(),
         sizes: batches.iter().map(|b| b.len()).collect(),
+        table: false,
     };
     let mut to_info = hosts.clone();
     to_info.push(arbiter);

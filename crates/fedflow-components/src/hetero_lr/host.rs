@@ -16,6 +16,11 @@ pub(super) fn train(
     let fed = ctx.federation.as_ref();
     let arbiter = one(ctx, Role::Arbiter)?;
     let guest = one(ctx, Role::Guest)?;
+    let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, arbiter, "")?;
+    let info: BatchInfo = BATCH_INFO.get_one(fed, guest, "")?;
+    if info.table {
+        return super::table::host_train(ctx, param, task, &pk, &info);
+    }
     let data = LocalData::load(train_input(ctx)?)?;
     let pos: HashMap<&str, usize> = data
         .ids
@@ -23,9 +28,7 @@ pub(super) fn train(
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
-    let pk: PublicKey = PAILLIER_PUBKEY.get_one(fed, arbiter, "")?;
     cipher::precompute(&pk, data.ids.len());
-    let info: BatchInfo = BATCH_INFO.get_one(fed, guest, "")?;
     let mut batches = Vec::with_capacity(info.batch_num);
     for bi in 0..info.batch_num {
         let ids: Vec<String> = BATCH_DATA_INDEX.get_one(fed, guest, &bi.to_string())?;

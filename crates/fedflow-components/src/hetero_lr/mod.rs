@@ -33,6 +33,10 @@
 //! cuts batches from the id-sorted rows shuffled once with a fixed seed
 //! (`init_param.random_seed`, else 0), so runs are reproducible; FATE
 //! shuffles with `SystemRandom`.
+//!
+//! Large full-batch binary trainings take the table path (`table.rs`): the
+//! same protocol and sums with every per-row step a named table op, so that
+//! nothing per row is collected into the task (Spark).
 
 mod arbiter;
 pub(crate) mod cipher;
@@ -40,6 +44,8 @@ mod guest;
 mod host;
 mod ops;
 mod params;
+mod table;
+mod table_ops;
 
 pub use params::{EncryptParam, InitParam, LinearModelParam, Penalty};
 
@@ -117,6 +123,10 @@ pub struct BatchInfo {
     pub batch_num: usize,
     /// Rows per batch.
     pub sizes: Vec<usize>,
+    /// The guest trains on the table path (`table.rs`); hosts and the
+    /// arbiter follow. Absent = the in-memory path.
+    #[serde(default)]
+    pub table: bool,
 }
 
 /// Which linear model.
@@ -163,6 +173,18 @@ pub(crate) fn run_linear(
     param: &LinearModelParam,
     task: Task,
 ) -> Result<ComponentOutput, ComponentError> {
+    run_linear_with(ctx, param, task, None)
+}
+
+/// [`run_linear`]; `table_min_rows` overrides `FEDFLOW_LR_TABLE_MIN_ROWS`
+/// (the guest's threshold for the table path; tests force it without a
+/// process-wide variable).
+pub(crate) fn run_linear_with(
+    ctx: &TaskContext,
+    param: &LinearModelParam,
+    task: Task,
+    table_min_rows: Option<u64>,
+) -> Result<ComponentOutput, ComponentError> {
     param.check(&ctx.component_name)?;
     // A predict job, or (as FATE allows inside a training job) a component fed
     // another component's model instead of train data; with train data too,
@@ -183,7 +205,14 @@ pub(crate) fn run_linear(
         }
     }
     match (ctx.local.role, predict) {
-        (Role::Guest, false) => guest::train(ctx, param, task),
+        (Role::Guest, false) => {
+            let min_rows = table_min_rows.unwrap_or_else(table::table_min_rows);
+            if table::guest_chooses_table(ctx, param, task, min_rows)? {
+                table::guest_train(ctx, param, task)
+            } else {
+                guest::train(ctx, param, task)
+            }
+        }
         (Role::Host, false) => host::train(ctx, param, task),
         (Role::Arbiter, false) => arbiter::train(ctx, param, task),
         (Role::Guest, true) => guest::predict_job(ctx, task),

@@ -683,3 +683,280 @@ fn hetero_linr_warm_start_continues_training() {
     let s15: Vec<f64> = a.iter().map(|p| p.1.predict_score).collect();
     assert!(rmse(&s15, &y) < rmse(&s5, &y));
 }
+
+// ------------------------------------------------------------ the table path
+
+/// HeteroLR / HeteroLinR whose guest takes the table path whatever the row
+/// count (threshold 0); hosts and the arbiter get a threshold no table
+/// reaches, so that they can only follow the guest's `batch_info`.
+struct GuestOnTable(Task);
+
+impl Component for GuestOnTable {
+    fn module(&self) -> &'static str {
+        self.0.module()
+    }
+    fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
+        let param = match self.0 {
+            Task::Logistic => crate::parse_params(&ctx.component_name, &ctx.params)?,
+            Task::Linear => LinearModelParam::linr_from_json(&ctx.component_name, &ctx.params)?,
+        };
+        let min_rows = if ctx.local.role == Role::Guest {
+            0
+        } else {
+            u64::MAX
+        };
+        run_linear_with(ctx, &param, self.0, Some(min_rows))
+    }
+}
+
+fn lr_table() -> Box<dyn Component> {
+    Box::new(GuestOnTable(Task::Logistic))
+}
+fn linr_table() -> Box<dyn Component> {
+    Box::new(GuestOnTable(Task::Linear))
+}
+
+/// A party's model weights (header order) and intercept.
+fn model_weights(out: &ComponentOutput) -> (Vec<f64>, f64) {
+    let p = &out.model.as_ref().unwrap().param;
+    let w: LinearWeights = serde_json::from_value(p.clone()).unwrap();
+    (w.ordered(), w.intercept)
+}
+
+fn sent(run: &Run, name: &str) -> bool {
+    run.wire.iter().any(|s| s.name == name)
+}
+
+/// Runs both paths and checks that weights, losses and predictions agree
+/// within 1e-6; returns (in-memory, table) runs.
+fn compare_paths(
+    task: Task,
+    params: serde_json::Value,
+    frames: &[Frame],
+    validate: Option<&[Frame]>,
+) -> (Run, Run) {
+    type Make = fn() -> Box<dyn Component>;
+    let (mem_c, tab_c): (Make, Make) = match task {
+        Task::Logistic => (lr, lr_table),
+        Task::Linear => (linr, linr_table),
+    };
+    let mem = run_job_with(mem_c, params.clone(), frames, validate, true, "train", None);
+    let tab = run_job_with(tab_c, params, frames, validate, true, "train", None);
+    // The in-memory path sends batch ids; the table path does not.
+    assert!(sent(&mem, "batch_data_index"));
+    assert!(!sent(&tab, "batch_data_index"));
+    let close = |a: f64, b: f64, what: &str| {
+        assert!((a - b).abs() <= 1e-6, "{what}: in memory {a}, table {b}");
+    };
+    let pairs = std::iter::once((&mem.guest, &tab.guest)).chain(mem.hosts.iter().zip(&tab.hosts));
+    for (i, (a, b)) in pairs.enumerate() {
+        let ((wa, ba), (wb, bb)) = (model_weights(a), model_weights(b));
+        assert_eq!(wa.len(), wb.len());
+        for (x, y) in wa.iter().zip(&wb) {
+            close(*x, *y, &format!("party {i} weight"));
+        }
+        close(ba, bb, &format!("party {i} intercept"));
+        assert_eq!(
+            a.model.as_ref().unwrap().param["iters"],
+            b.model.as_ref().unwrap().param["iters"]
+        );
+    }
+    let la = &mem.arbiter.as_ref().unwrap().summary["loss_history"];
+    let lb = &tab.arbiter.as_ref().unwrap().summary["loss_history"];
+    let (la, lb): (Vec<f64>, Vec<f64>) = (
+        serde_json::from_value(la.clone()).unwrap(),
+        serde_json::from_value(lb.clone()).unwrap(),
+    );
+    assert_eq!(la.len(), lb.len());
+    for (x, y) in la.iter().zip(&lb) {
+        close(*x, *y, "loss");
+    }
+    let (pa, pb) = (predictions(&mem.guest), predictions(&tab.guest));
+    assert_eq!(pa.len(), pb.len());
+    for ((ia, a), (ib, b)) in pa.iter().zip(&pb) {
+        assert_eq!(ia, ib);
+        assert_eq!((&a.kind, a.predict_result), (&b.kind, b.predict_result));
+        assert!(a.label == b.label || (a.label.is_nan() && b.label.is_nan()));
+        close(a.predict_score, b.predict_score, "predict_score");
+    }
+    assert_eq!(
+        mem.guest.data[0].schema.header,
+        tab.guest.data[0].schema.header
+    );
+    assert_eq!(mem.guest.data[0].schema.sid, tab.guest.data[0].schema.sid);
+    assert_eq!(
+        mem.guest.data[0].table.partitions(),
+        tab.guest.data[0].table.partitions()
+    );
+    if task == Task::Logistic {
+        let (sa, ya) = scores(&mem);
+        let (sb, yb) = scores(&tab);
+        let (aa, ab) = (auc(&sa, &ya), auc(&sb, &yb));
+        close(aa, ab, "AUC");
+        eprintln!(
+            "AUC {aa:.6} (in memory) vs {ab:.6} (table); {:.2} s vs {:.2} s",
+            mem.seconds, tab.seconds
+        );
+    } else {
+        eprintln!(
+            "{:.2} s (in memory) vs {:.2} s (table)",
+            mem.seconds, tab.seconds
+        );
+    }
+    (mem, tab)
+}
+
+/// Breast, FATE's default HeteroLR parameters (random initial weights,
+/// learning rate 0.01: 5 iterations are far from a fit), full batch: the
+/// guest alone is told to take the table path; hosts and arbiter follow,
+/// and weights, losses and predictions match the in-memory path.
+#[test]
+fn hetero_lr_table_path_matches_in_memory_breast() {
+    let params = serde_json::json!({"max_iter": 5, "batch_size": -1});
+    compare_paths(Task::Logistic, params, &breast(), None);
+}
+
+#[test]
+fn hetero_linr_table_path_matches_in_memory_motor() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host.csv", None),
+    ];
+    align(&mut frames);
+    let mut params = linr_params();
+    params["max_iter"] = serde_json::json!(5);
+    compare_paths(Task::Linear, params, &frames, None);
+}
+
+/// Two hosts (breast's host features split), with validate data.
+#[test]
+fn hetero_lr_table_path_two_hosts_with_validate_matches_in_memory() {
+    let f = breast();
+    let split = |fr: &Frame, cols: std::ops::Range<usize>| Frame {
+        ids: fr.ids.clone(),
+        header: fr.header[cols.clone()].to_vec(),
+        x: fr.x.iter().map(|r| r[cols.clone()].to_vec()).collect(),
+        y: None,
+    };
+    let frames = [f[0].clone(), split(&f[1], 0..10), split(&f[1], 10..20)];
+    let part = |fr: &Frame, r: std::ops::Range<usize>| Frame {
+        ids: fr.ids[r.clone()].to_vec(),
+        header: fr.header.clone(),
+        x: fr.x[r.clone()].to_vec(),
+        y: fr.y.as_ref().map(|y| y[r.clone()].to_vec()),
+    };
+    let validate: Vec<Frame> = frames.iter().map(|fr| part(fr, 469..569)).collect();
+    let frames: Vec<Frame> = frames.iter().map(|fr| part(fr, 0..469)).collect();
+    let mut params = lr_normal(4);
+    params["batch_size"] = serde_json::json!(-1);
+    params["early_stop"] = serde_json::json!("weight_diff");
+    let (_, tab) = compare_paths(Task::Logistic, params, &frames, Some(&validate));
+    let (s, y) = scores(&tab);
+    assert!(auc(&s, &y) > 0.95, "AUC {}", auc(&s, &y));
+    let p = predictions(&tab.guest);
+    assert_eq!(p.iter().filter(|x| x.1.kind == "validate").count(), 100);
+    assert_eq!(tab.hosts.len(), 2);
+}
+
+/// LinR with two hosts (no loss: the arbiter checks weight_diff).
+#[test]
+fn hetero_linr_table_path_two_hosts_matches_in_memory() {
+    let mut frames = vec![
+        read_csv("motor_hetero_guest.csv", Some("motor_speed")),
+        read_csv("motor_hetero_host_1.csv", None),
+        read_csv("motor_hetero_host_2.csv", None),
+    ];
+    align(&mut frames);
+    let mut params = linr_params();
+    params["max_iter"] = serde_json::json!(4);
+    let (_, tab) = compare_paths(Task::Linear, params, &frames, None);
+    assert_eq!(tab.hosts.len(), 2);
+}
+
+/// From 20,000 rows on the multipliers are column-scaled (global column
+/// max by a reduce, the scale applied after the partitions' sums).
+#[test]
+fn hetero_lr_table_path_column_scaled_matches_in_memory() {
+    let frames = synthetic(20_000, 2, 2, 11);
+    let params = serde_json::json!({
+        "max_iter": 2, "batch_size": -1, "encrypt_param": {"key_length": 512},
+        "optimizer": "sgd", "learning_rate": 0.3, "init_param": {"init_method": "zeros"}
+    });
+    let (_, tab) = compare_paths(Task::Logistic, params, &frames, None);
+    let (s, y) = scores(&tab);
+    assert!(auc(&s, &y) > 0.7, "AUC {}", auc(&s, &y));
+}
+
+/// Every `hetero_lr.*` op survives its serialised spec (the check of
+/// `crates/fedflow/tests/ops_roundtrip.rs`, here without building the binary).
+#[test]
+fn hetero_lr_table_ops_round_trip() {
+    use fedflow_computing::op::{registry, run_example};
+    let ops: Vec<_> = registry::all()
+        .into_iter()
+        .filter(|r| r.name.starts_with("hetero_lr."))
+        .collect();
+    assert!(ops.len() >= 20, "{} hetero_lr ops", ops.len());
+    for reg in ops {
+        let example = (reg.example)();
+        let spec = example.op.spec();
+        let wire = serde_json::to_vec(&spec).unwrap();
+        let spec: fedflow_computing::OpSpec = serde_json::from_slice(&wire).unwrap();
+        let rebuilt = registry::build(&spec).unwrap();
+        let direct = run_example(&example.op, &example.input).unwrap();
+        assert!(
+            !direct.is_empty(),
+            "{}: the example produces output",
+            reg.name
+        );
+        assert_eq!(
+            direct,
+            run_example(&rebuilt, &example.input).unwrap(),
+            "{}",
+            reg.name
+        );
+    }
+}
+
+/// Wall time of both paths, one after the other (release):
+/// `cargo test --release -p fedflow-components bench_lr_paths -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_lr_paths_breast() {
+    let frames = breast();
+    let mut p = lr_normal(10);
+    p["batch_size"] = serde_json::json!(-1);
+    for (name, make) in [
+        ("in memory", lr as fn() -> Box<dyn Component>),
+        ("table", lr_table),
+    ] {
+        let run = run_job(make, p.clone(), &frames, true, "train", None);
+        let (s, y) = scores(&run);
+        eprintln!(
+            "breast hetero LR 10 full-batch epochs, {name}: {:.2} s, AUC {:.6}",
+            run.seconds,
+            auc(&s, &y)
+        );
+    }
+}
+
+/// [`bench_lr_100k`] on both paths.
+#[test]
+#[ignore]
+fn bench_lr_paths_100k() {
+    let frames = synthetic(100_000, 10, 20, 7);
+    let mut p = lr_normal(3);
+    p["batch_size"] = serde_json::json!(-1);
+    for (name, make) in [
+        ("in memory", lr as fn() -> Box<dyn Component>),
+        ("table", lr_table),
+    ] {
+        let run = run_job(make, p.clone(), &frames, true, "train", None);
+        let (s, y) = scores(&run);
+        eprintln!(
+            "100k x (10 + 20) hetero LR 3 full-batch epochs, {name}: {:.2} s, AUC {:.4}",
+            run.seconds,
+            auc(&s, &y)
+        );
+    }
+}
