@@ -65,6 +65,19 @@ pub trait Table: Send + Sync {
     fn repartition(&self, partitions: usize) -> Result<Arc<dyn Table>, ComputingError>;
     /// All rows, partition by partition (as blocks, index = partition).
     fn blocks(&self) -> Result<Vec<RowBlock>, ComputingError>;
+    /// Hands every partition's block to `f` as `(partition, block)`, in any
+    /// partition order, each partition once (an empty one may be skipped).
+    /// Engines whose tables live elsewhere (Spark) override it to hold one
+    /// partition at a time; the default goes through [`Table::blocks`].
+    fn for_each_block(
+        &self,
+        f: &mut dyn FnMut(usize, RowBlock) -> Result<(), ComputingError>,
+    ) -> Result<(), ComputingError> {
+        for (p, b) in self.blocks()?.into_iter().enumerate() {
+            f(p, b)?;
+        }
+        Ok(())
+    }
     /// Up to `n` rows, from the first partitions.
     fn take(&self, n: usize) -> Result<RawRows, ComputingError>;
     /// Saves the table at `uri` in the path storage layout (one

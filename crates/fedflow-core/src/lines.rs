@@ -79,6 +79,21 @@ pub fn is_data_file(name: &str) -> bool {
 /// Reads every line of the data files of `dir` (in file-name order, empty
 /// lines skipped). Errors name the file and line.
 pub fn read_dir(dir: &std::path::Path) -> Result<Vec<Line>, String> {
+    let mut out = Vec::new();
+    for_each_in_dir(dir, &mut |l| {
+        out.push(l);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Streams the lines of the data files of `dir` to `f`, one at a time (file-name
+/// order, empty lines skipped), so only one partition is in memory at once.
+/// Errors (`f`'s too) name the file and line.
+pub fn for_each_in_dir(
+    dir: &std::path::Path,
+    f: &mut dyn FnMut(Line) -> Result<(), String>,
+) -> Result<(), String> {
     use std::io::BufRead as _;
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
@@ -93,23 +108,31 @@ pub fn read_dir(dir: &std::path::Path) -> Result<Vec<Line>, String> {
         })
         .collect();
     files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        let file =
-            std::fs::File::open(&f).map_err(|e| format!("cannot open {}: {e}", f.display()))?;
-        let r = std::io::BufReader::with_capacity(1 << 20, file);
-        for (i, line) in r.lines().enumerate() {
-            let line =
-                line.map_err(|e| format!("{} line {}: cannot read: {e}", f.display(), i + 1))?;
-            if line.is_empty() {
+    for file_path in files {
+        let file = std::fs::File::open(&file_path)
+            .map_err(|e| format!("cannot open {}: {e}", file_path.display()))?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut line = String::new();
+        let mut i = 0usize;
+        loop {
+            line.clear();
+            i += 1;
+            let n = r
+                .read_line(&mut line)
+                .map_err(|e| format!("{} line {i}: cannot read: {e}", file_path.display()))?;
+            if n == 0 {
+                break;
+            }
+            let l = line.strip_suffix('\n').unwrap_or(&line);
+            if l.is_empty() {
                 continue;
             }
-            out.push(
-                parse_line(&line).map_err(|e| format!("{} line {}: {e}", f.display(), i + 1))?,
-            );
+            let parsed =
+                parse_line(l).map_err(|e| format!("{} line {i}: {e}", file_path.display()))?;
+            f(parsed).map_err(|e| format!("{} line {i}: {e}", file_path.display()))?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -156,6 +179,25 @@ mod tests {
         std::fs::write(dir.join("part-00002"), "junk\n").unwrap();
         let err = read_dir(&dir).unwrap_err();
         assert!(err.contains("part-00002 line 1"), "{err}");
+        // Streaming: lines arrive one at a time, the callback's error stops
+        // the walk and names where it stopped.
+        std::fs::remove_file(dir.join("part-00002")).unwrap();
+        let mut seen = Vec::new();
+        for_each_in_dir(&dir, &mut |l| {
+            seen.push((l.p, l.block.len()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(0, 0), (1, 1)]);
+        let err = for_each_in_dir(&dir, &mut |l| {
+            if l.p == 1 {
+                Err("stop here".into())
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(err.ends_with("part-00001 line 1: stop here"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

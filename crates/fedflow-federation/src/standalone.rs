@@ -479,28 +479,48 @@ impl Federation for StandaloneFederation {
     }
 
     fn remote_table(&self, name: &str, tag: &str, table: &dyn Table, dst: &[Party]) -> Result<()> {
-        let blocks = table.blocks()?;
-        for &d in dst {
-            let tmp = self.tmp_dir()?;
-            let mut parts = Vec::with_capacity(blocks.len());
-            for (i, block) in blocks.iter().enumerate() {
-                let mut counts = Vec::new();
-                for (j, (bytes, n)) in block
-                    .chunks(self.options.chunk_bytes)
-                    .into_iter()
-                    .enumerate()
-                {
+        // Partition by partition (the engine may hold one at a time: Spark),
+        // each written to every destination's staging directory.
+        let tmps: Vec<PathBuf> = dst.iter().map(|_| self.tmp_dir()).collect::<Result<_>>()?;
+        let chunk_bytes = self.options.chunk_bytes;
+        let mut parts: Vec<Option<Vec<usize>>> = vec![None; table.partitions()];
+        let mut failed: Option<FederationError> = None;
+        let mut write = |i: usize, block: &RowBlock| -> Result<()> {
+            let mut counts = Vec::new();
+            for (j, (bytes, n)) in block.chunks(chunk_bytes).into_iter().enumerate() {
+                for tmp in &tmps {
                     let p = tmp.join(format!("p{i:05}-c{j:06}.bin"));
                     fs::write(&p, bytes).map_err(io_err(&p))?;
-                    counts.push(n);
                 }
-                parts.push(counts);
+                counts.push(n);
             }
-            let meta = serde_json::to_vec(&Meta::Table { partitions: parts })
-                .map_err(|e| FederationError::Usage(e.to_string()))?;
+            if let Some(slot) = parts.get_mut(i) {
+                *slot = Some(counts);
+            }
+            Ok(())
+        };
+        let res = table.for_each_block(&mut |i, block| {
+            write(i, &block).map_err(|e| {
+                let m = e.to_string();
+                failed = Some(e);
+                fedflow_computing::ComputingError::Engine {
+                    engine: "federation",
+                    message: m,
+                }
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        res?;
+        // Partitions the engine skipped are empty.
+        let parts: Vec<Vec<usize>> = parts.into_iter().map(|c| c.unwrap_or_default()).collect();
+        let meta = serde_json::to_vec(&Meta::Table { partitions: parts })
+            .map_err(|e| FederationError::Usage(e.to_string()))?;
+        for (tmp, &d) in tmps.iter().zip(dst) {
             let p = tmp.join("meta.json");
-            fs::write(&p, meta).map_err(io_err(&p))?;
-            self.publish(&tmp, d, name, tag)?;
+            fs::write(&p, &meta).map_err(io_err(&p))?;
+            self.publish(tmp, d, name, tag)?;
         }
         Ok(())
     }

@@ -160,7 +160,10 @@ impl Inner {
     }
 
     /// Writes blocks as lines (`p, tag, count, base64`) into a new directory.
-    fn write_blocks(&self, blocks: &[(u32, i64, RowBlock)]) -> Result<PathBuf> {
+    fn write_blocks(
+        &self,
+        blocks: impl IntoIterator<Item = (u32, i64, RowBlock)>,
+    ) -> Result<PathBuf> {
         let dir = self.exchange_path("in");
         std::fs::create_dir_all(&dir)?;
         let file = std::fs::File::create(dir.join("part-00000.txt"))?;
@@ -168,7 +171,7 @@ impl Inner {
         let mut s = String::new();
         for (p, tag, b) in blocks {
             s.clear();
-            worker::format_line(*p, *tag, b, &mut s);
+            worker::format_line(p, tag, &b, &mut s);
             s.push('\n');
             w.write_all(s.as_bytes())?;
         }
@@ -185,6 +188,26 @@ impl Inner {
                 "what": "fetch (data out of Spark)"}))
             .map_err(ComputingError::from)
             .and_then(|_| read_lines_dir(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        res
+    }
+}
+
+impl Inner {
+    /// As [`Inner::fetch`], streaming the lines to `f` one at a time (one
+    /// partition in memory at once).
+    fn fetch_each(
+        &self,
+        sql: &str,
+        f: &mut dyn FnMut(worker::Line) -> std::result::Result<(), String>,
+    ) -> Result<()> {
+        let dir = self.exchange_path("out");
+        let res = self
+            .driver
+            .call(json!({"op": "write", "sql": sql, "path": file_uri(&dir),
+                "what": "fetch (data out of Spark)"}))
+            .map_err(ComputingError::from)
+            .and_then(|_| fedflow_core::lines::for_each_in_dir(&dir, f).map_err(engine_err));
         let _ = std::fs::remove_dir_all(&dir);
         res
     }
@@ -295,12 +318,14 @@ impl Session for SparkSession {
             ));
         }
         let n = blocks.len();
-        let lines: Vec<(u32, i64, RowBlock)> = blocks
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| (i as u32, 0, b))
-            .collect();
-        let dir = self.inner.write_blocks(&lines)?;
+        // Each block is dropped once written (a received table's partitions
+        // may be memory-mapped spill files: unmapped as we go).
+        let dir = self.inner.write_blocks(
+            blocks
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| (i as u32, 0, b)),
+        )?;
         self.inner.load_lines(&dir, n)
     }
 
@@ -569,7 +594,7 @@ impl Table for SparkTable {
                     b.push(&[], &codec::encode(list)?);
                     lines.push((p as u32, 1i64, b.finish()));
                 }
-                let dir = self.inner.write_blocks(&lines)?;
+                let dir = self.inner.write_blocks(lines)?;
                 let sel = self.inner.load_lines(&dir, n)?;
                 let sel_view = sel
                     .as_any()
@@ -603,6 +628,31 @@ impl Table for SparkTable {
             partitions,
             "repartition",
         )
+    }
+
+    fn for_each_block(&self, f: &mut dyn FnMut(usize, RowBlock) -> Result<()>) -> Result<()> {
+        let n = self.counts.len();
+        let mut failed: Option<ComputingError> = None;
+        let res = self.inner.fetch_each(
+            &format!("SELECT p, tag, c, b FROM {}", self.view),
+            &mut |l| {
+                let p = l.p as usize;
+                let r = if p >= n {
+                    Err(engine_err(format!("blocks: partition {p} out of range")))
+                } else {
+                    f(p, l.block)
+                };
+                r.map_err(|e| {
+                    let m = e.to_string();
+                    failed = Some(e);
+                    m
+                })
+            },
+        );
+        match (failed, res) {
+            (Some(e), _) => Err(e),
+            (None, r) => r,
+        }
     }
 
     fn blocks(&self) -> Result<Vec<RowBlock>> {

@@ -21,6 +21,9 @@ fn spark_engine_on_a_real_cluster() {
     if std::env::var_os("FEDFLOW_SPARK_START_TIMEOUT").is_none() {
         std::env::set_var("FEDFLOW_SPARK_START_TIMEOUT", "300");
     }
+    // HeteroLR's full-batch training runs as table ops from 0 rows on (the
+    // default threshold is 1M rows): Algo::LrTable below.
+    std::env::set_var("FEDFLOW_LR_TABLE_MIN_ROWS", "0");
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let cluster = LocalCluster::start(&dir.path().join("cluster"), 4, "4g", None)
@@ -78,7 +81,8 @@ fn spark_engine_on_a_real_cluster() {
     // 3b. A bad `spark.fedflow.storageLevel` (where tables are persisted) is
     //     refused at start, naming the key and what was expected.
     let mut o = spark_options(&work, &master);
-    o.conf.push(("spark.fedflow.storageLevel".into(), "ON_TAPE".into()));
+    o.conf
+        .push(("spark.fedflow.storageLevel".into(), "ON_TAPE".into()));
     let e = SparkSession::new("badlevel", o)
         .err()
         .expect("must fail")
@@ -186,7 +190,7 @@ fn spark_engine_on_a_real_cluster() {
             .is_some_and(|i| i.starts_with("spark application app-"));
         assert_eq!(app, t["party"]["role"] != "arbiter", "{t}");
     }
-    for algo in [Algo::Lr, Algo::SecureBoost] {
+    for algo in [Algo::Lr, Algo::LrTable, Algo::SecureBoost] {
         assert_algo_runs_equal(&jdir, algo, &want, &got);
     }
     eprintln!(
@@ -245,14 +249,18 @@ fn spark_engine_on_a_real_cluster() {
 
 #[derive(Clone, Copy, Debug)]
 enum Algo {
+    /// Mini-batches: trained in the task process.
     Lr,
+    /// Full batch: trained as table ops (the table path, forced for this job
+    /// by FEDFLOW_LR_TABLE_MIN_ROWS=0), i.e. on the executors.
+    LrTable,
     SecureBoost,
 }
 
 impl Algo {
     fn module(self) -> &'static str {
         match self {
-            Algo::Lr => "HeteroLR",
+            Algo::Lr | Algo::LrTable => "HeteroLR",
             Algo::SecureBoost => "HeteroSecureBoost",
         }
     }
@@ -260,6 +268,7 @@ impl Algo {
     fn component(self) -> &'static str {
         match self {
             Algo::Lr => "hetero_lr_0",
+            Algo::LrTable => "hetero_lr_1",
             Algo::SecureBoost => "hetero_secure_boost_0",
         }
     }
@@ -271,6 +280,12 @@ impl Algo {
                 "batch_size": 320, "learning_rate": 0.15, "max_iter": 3, "early_stop": "diff",
                 "init_param": {"init_method": "random_uniform", "random_seed": 7},
                 "encrypt_param": {"key_length": 1024}}),
+            Algo::LrTable => {
+                serde_json::json!({"penalty": "L2", "alpha": 0.01, "optimizer": "rmsprop",
+                "batch_size": -1, "learning_rate": 0.15, "max_iter": 3, "early_stop": "diff",
+                "init_param": {"init_method": "random_uniform", "random_seed": 7},
+                "encrypt_param": {"key_length": 1024}})
+            }
             Algo::SecureBoost => serde_json::json!({"num_trees": 2, "bin_num": 16,
                 "tree_param": {"max_depth": 3}, "subsample_feature_rate": 0.8, "random_seed": 3,
                 "objective_param": {"objective": "cross_entropy"},
@@ -283,21 +298,26 @@ impl Algo {
 /// HeteroSecureBoost → Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
 /// as the common job parameters; outputs stored. Returns the job's report.
 fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
-    let (lr, sbt) = (Algo::Lr.component(), Algo::SecureBoost.component());
+    let (lr, lrt, sbt) = (
+        Algo::Lr.component(),
+        Algo::LrTable.component(),
+        Algo::SecureBoost.component(),
+    );
     let dsl = serde_json::json!({"components": {
         "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
         "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
         "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
         "hetero_feature_binning_0": {"module": "HeteroFeatureBinning", "input": {"data": {"data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
         lr: {"module": "HeteroLR", "input": {"data": {"train_data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        lrt: {"module": "HeteroLR", "input": {"data": {"train_data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
         sbt: {"module": "HeteroSecureBoost", "input": {"data": {"train_data": ["intersection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
-        "evaluation_0": {"module": "Evaluation", "input": {"data": {"data": [format!("{lr}.data"), format!("{sbt}.data")]}}, "output": {"data": ["data"]}}
+        "evaluation_0": {"module": "Evaluation", "input": {"data": {"data": [format!("{lr}.data"), format!("{lrt}.data"), format!("{sbt}.data")]}}, "output": {"data": ["data"]}}
     }});
     let conf = serde_json::json!({"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
     "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
     "job_parameters": {"common": engine},
     "component_parameters": {
-        "common": {lr: Algo::Lr.params(), sbt: Algo::SecureBoost.params(),
+        "common": {lr: Algo::Lr.params(), lrt: Algo::LrTable.params(), sbt: Algo::SecureBoost.params(),
             "intersection_0": {"intersect_method": "ecdh"},
             "hetero_feature_binning_0": {"method": "quantile", "bin_num": 6},
             "evaluation_0": {"eval_type": "binary"}},
