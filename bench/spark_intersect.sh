@@ -61,7 +61,8 @@ if extra:
 json.dump(c, open("job.json", "w"), indent=1)
 PY
 ( while true; do ps -eo rss,args --no-headers | grep -E "java|fedflow|python" | grep -v grep \
-    | sed "s/^/$(date +%s) /" >> rss.log; sleep 2; done ) &
+    | sed "s/^/$(date +%s) /" >> rss.log
+    echo "$(date +%s) $(df -k --output=used "$work" | tail -1)" >> disk.log; sleep 2; done ) &
 sampler=$!
 t0=$(date +%s)
 /usr/bin/time -f "whole process: %e s wall" $F --log warn job run -c job.json -d dsl.json
@@ -71,7 +72,9 @@ import re, sys
 peak, when = {}, {}
 for line in open(sys.argv[1]):
     t, rss, args = line.split(None, 2)
-    if "job run" in args: k = "fedflow job run"
+    # Only this run's processes: other jobs on the machine would count otherwise.
+    if "job run -c job.json" in args: k = "fedflow job run"
+    elif "job run" in args: continue
     elif "fedflow worker" in args or "./fedflow worker" in args: k = "fedflow worker (each)"
     elif "deploy.master.Master" in args: k = "spark master"
     elif "deploy.worker.Worker" in args: k = "spark worker"
@@ -83,3 +86,4 @@ for line in open(sys.argv[1]):
         peak[k], when[k] = int(rss) // 1024, int(t) - int(sys.argv[2])
 for k, v in sorted(peak.items()): print(f"  {k}: {v}   (at {when[k]} s into the job)")
 PY
+awk 'NR == 1 {base = $2} $2 - base > peak {peak = $2 - base} END {printf "peak extra disk used: %.1f GiB\n", peak / 1048576}' disk.log
