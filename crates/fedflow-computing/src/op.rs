@@ -606,6 +606,26 @@ macro_rules! register_op {
     (join $ty:ty, example: $e:expr, input: $i:expr) => { $crate::register_op!(@reg Join, JoinAdapter, Combine, JoinOp, $ty, $e, $i); };
 }
 
+/// Checks that a registered op survives its serialised spec (JSON, as shipped
+/// to Spark executors): rebuilt from the spec, it gives its example input the
+/// same non-empty output as the original. `Err` names the op and what differed.
+pub fn check_round_trip(reg: &OpRegistration) -> Result<(), String> {
+    let example = (reg.example)();
+    let fail = |what: String| format!("{}: {what}", reg.name);
+    let wire = serde_json::to_vec(&example.op.spec()).map_err(|e| fail(e.to_string()))?;
+    let spec: OpSpec = serde_json::from_slice(&wire).map_err(|e| fail(e.to_string()))?;
+    let rebuilt = registry::build(&spec).map_err(|e| fail(e.to_string()))?;
+    let direct = run_example(&example.op, &example.input).map_err(|e| fail(e.to_string()))?;
+    if direct.is_empty() {
+        return Err(fail("the example produces no output".into()));
+    }
+    let again = run_example(&rebuilt, &example.input).map_err(|e| fail(e.to_string()))?;
+    if direct != again {
+        return Err(fail("the rebuilt op's output differs".into()));
+    }
+    Ok(())
+}
+
 /// Runs an op over an example input and returns its output, for round-trip tests.
 pub fn run_example(op: &RawOp, input: &[(Vec<u8>, Vec<u8>)]) -> Result<crate::RawRows, OpError> {
     match op {

@@ -181,19 +181,14 @@ impl Inner {
 
     /// Runs `sql` (columns p, tag, c, b), has Spark write it and reads it back.
     fn fetch(&self, sql: &str) -> Result<Vec<worker::Line>> {
-        let dir = self.exchange_path("out");
-        let res = self
-            .driver
-            .call(json!({"op": "write", "sql": sql, "path": file_uri(&dir),
-                "what": "fetch (data out of Spark)"}))
-            .map_err(ComputingError::from)
-            .and_then(|_| read_lines_dir(&dir));
-        let _ = std::fs::remove_dir_all(&dir);
-        res
+        let mut lines = Vec::new();
+        self.fetch_each(sql, &mut |l| {
+            lines.push(l);
+            Ok(())
+        })?;
+        Ok(lines)
     }
-}
 
-impl Inner {
     /// As [`Inner::fetch`], streaming the lines to `f` one at a time (one
     /// partition in memory at once).
     fn fetch_each(
@@ -215,10 +210,6 @@ impl Inner {
 
 fn file_uri(p: &Path) -> String {
     format!("file://{}", p.display())
-}
-
-fn read_lines_dir(dir: &Path) -> Result<Vec<worker::Line>> {
-    fedflow_core::lines::read_dir(dir).map_err(engine_err)
 }
 
 /// A session of the Spark engine: one Spark application.

@@ -891,72 +891,45 @@ fn hetero_lr_table_path_column_scaled_matches_in_memory() {
 /// `crates/fedflow/tests/ops_roundtrip.rs`, here without building the binary).
 #[test]
 fn hetero_lr_table_ops_round_trip() {
-    use fedflow_computing::op::{registry, run_example};
+    use fedflow_computing::op::{check_round_trip, registry};
     let ops: Vec<_> = registry::all()
         .into_iter()
         .filter(|r| r.name.starts_with("hetero_lr."))
         .collect();
     assert!(ops.len() >= 20, "{} hetero_lr ops", ops.len());
     for reg in ops {
-        let example = (reg.example)();
-        let spec = example.op.spec();
-        let wire = serde_json::to_vec(&spec).unwrap();
-        let spec: fedflow_computing::OpSpec = serde_json::from_slice(&wire).unwrap();
-        let rebuilt = registry::build(&spec).unwrap();
-        let direct = run_example(&example.op, &example.input).unwrap();
-        assert!(
-            !direct.is_empty(),
-            "{}: the example produces output",
-            reg.name
-        );
-        assert_eq!(
-            direct,
-            run_example(&rebuilt, &example.input).unwrap(),
-            "{}",
-            reg.name
-        );
+        check_round_trip(reg).unwrap();
     }
 }
 
-/// Wall time of both paths, one after the other (release):
+/// Wall time of both paths on `frames`, one after the other (release):
 /// `cargo test --release -p fedflow-components bench_lr_paths -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn bench_lr_paths_breast() {
-    let frames = breast();
-    let mut p = lr_normal(10);
+fn bench_paths(what: &str, frames: &[Frame], epochs: u32) {
+    let mut p = lr_normal(epochs);
     p["batch_size"] = serde_json::json!(-1);
     for (name, make) in [
         ("in memory", lr as fn() -> Box<dyn Component>),
         ("table", lr_table),
     ] {
-        let run = run_job(make, p.clone(), &frames, true, "train", None);
+        let run = run_job(make, p.clone(), frames, true, "train", None);
         let (s, y) = scores(&run);
         eprintln!(
-            "breast hetero LR 10 full-batch epochs, {name}: {:.2} s, AUC {:.6}",
+            "{what} hetero LR {epochs} full-batch epochs, {name}: {:.2} s, AUC {:.6}",
             run.seconds,
             auc(&s, &y)
         );
     }
+}
+
+#[test]
+#[ignore]
+fn bench_lr_paths_breast() {
+    bench_paths("breast", &breast(), 10);
 }
 
 /// [`bench_lr_100k`] on both paths.
 #[test]
 #[ignore]
 fn bench_lr_paths_100k() {
-    let frames = synthetic(100_000, 10, 20, 7);
-    let mut p = lr_normal(3);
-    p["batch_size"] = serde_json::json!(-1);
-    for (name, make) in [
-        ("in memory", lr as fn() -> Box<dyn Component>),
-        ("table", lr_table),
-    ] {
-        let run = run_job(make, p.clone(), &frames, true, "train", None);
-        let (s, y) = scores(&run);
-        eprintln!(
-            "100k x (10 + 20) hetero LR 3 full-batch epochs, {name}: {:.2} s, AUC {:.4}",
-            run.seconds,
-            auc(&s, &y)
-        );
-    }
+    bench_paths("100k x (10 + 20)", &synthetic(100_000, 10, 20, 7), 3);
 }
