@@ -94,6 +94,23 @@ pub fn for_each_in_dir(
     dir: &std::path::Path,
     f: &mut dyn FnMut(Line) -> Result<(), String>,
 ) -> Result<(), String> {
+    walk_dir(dir, f, false)
+}
+
+/// As [`for_each_in_dir`], deleting each data file once its lines are read
+/// (a copy written only to be read once never sits whole beside its reader's).
+pub fn drain_dir(
+    dir: &std::path::Path,
+    f: &mut dyn FnMut(Line) -> Result<(), String>,
+) -> Result<(), String> {
+    walk_dir(dir, f, true)
+}
+
+fn walk_dir(
+    dir: &std::path::Path,
+    f: &mut dyn FnMut(Line) -> Result<(), String>,
+    remove: bool,
+) -> Result<(), String> {
     use std::io::BufRead as _;
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
@@ -130,6 +147,10 @@ pub fn for_each_in_dir(
             let parsed =
                 parse_line(l).map_err(|e| format!("{} line {i}: {e}", file_path.display()))?;
             f(parsed).map_err(|e| format!("{} line {i}: {e}", file_path.display()))?;
+        }
+        if remove {
+            std::fs::remove_file(&file_path)
+                .map_err(|e| format!("cannot remove {}: {e}", file_path.display()))?;
         }
     }
     Ok(())
@@ -198,6 +219,20 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.ends_with("part-00001 line 1: stop here"), "{err}");
+        // Draining deletes each data file once read, markers stay.
+        let mut seen = Vec::new();
+        drain_dir(&dir, &mut |l| {
+            seen.push(l.p);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![0, 1]);
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, vec!["_SUCCESS".to_string()]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

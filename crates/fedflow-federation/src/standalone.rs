@@ -550,6 +550,10 @@ impl Federation for StandaloneFederation {
                     for (j, &n) in counts.iter().enumerate() {
                         let p = dir.join(format!("p{i:05}-c{j:06}.bin"));
                         let bytes = fs::read(&p).map_err(io_err(&p))?;
+                        // The message is this party's own copy: each chunk
+                        // goes as it is read, so a big table is never on disk
+                        // twice here (mailbox + the receiving block's spill).
+                        let _ = fs::remove_file(&p);
                         // Validates that the chunk holds exactly n whole rows.
                         let chunk = RowBlock::from_encoded(bytes, n)?;
                         b.push_encoded(chunk.encoded(), n)?;

@@ -116,6 +116,7 @@ impl LocalCluster {
         let home = find_spark_home(spark_home)?;
         std::fs::create_dir_all(dir)?;
         let dir = dir.canonicalize()?;
+        std::fs::create_dir_all(dir.join("local"))?;
         let (port, ui, wui) = (free_port()?, free_port()?, free_port()?);
         let class = home.join("bin/spark-class");
         let spawn = |args: &[&str], log: &str| -> Result<u32, SparkError> {
@@ -126,6 +127,9 @@ impl LocalCluster {
                 .env("SPARK_LOCAL_IP", "127.0.0.1")
                 .env("SPARK_MASTER_OPTS", "-Dspark.master.rest.enabled=false")
                 .env("SPARK_WORKER_DIR", dir.join("work"))
+                // Executors' scratch (shuffle files, stored tables) in the
+                // cluster's folder rather than /tmp: one place to watch.
+                .env("SPARK_LOCAL_DIRS", dir.join("local"))
                 .stdin(Stdio::null())
                 .stdout(out.try_clone()?)
                 .stderr(out)

@@ -7,6 +7,7 @@
 # 127.0.0.1:$FEDFLOW_SPARK_PORT (spark-submit does not pass its stdin to Python);
 # one JSON request per line from fedflow, one reply per line back. When fedflow
 # goes away the connection closes and the application stops.
+import gc
 import json
 import os
 import re
@@ -37,6 +38,23 @@ TASKS_PER_CORE = int(os.environ.get("FEDFLOW_SPARK_TASKS_PER_CORE", "0"))
 # spark_run's conf `spark.fedflow.storageLevel` (or $FEDFLOW_SPARK_STORAGE_LEVEL)
 # names another pyspark StorageLevel, e.g. MEMORY_AND_DISK (FATE's choice).
 STORAGE_LEVEL_DEFAULT = os.environ.get("FEDFLOW_SPARK_STORAGE_LEVEL", "DISK_ONLY")
+
+# How a materialised table relates to the tables it was computed from.
+# "local" (the default): Spark's local checkpoint, the table's blocks are kept
+# at the storage level and its lineage is cut, so Spark's shuffle files (kept
+# for as long as any table computed from them lives, a full copy of every
+# ancestor) are removed once the step is done, and the table's input files
+# are not needed any more; a lost executor then fails the job instead of
+# recomputing its partitions. "none": cache with lineage (FATE's behaviour:
+# lost partitions are recomputed from the ancestors' shuffle files, at the
+# price of that disk). spark_run conf `spark.fedflow.lineage` or
+# $FEDFLOW_SPARK_LINEAGE.
+LINEAGE_DEFAULT = os.environ.get("FEDFLOW_SPARK_LINEAGE", "local")
+LINEAGES = ("local", "none")
+
+# Dropped tables' files go when the driver JVM collects their (lineage)
+# objects: after a drop the driver collects garbage at most this often (s).
+GC_INTERVAL = float(os.environ.get("FEDFLOW_SPARK_GC_INTERVAL", "5"))
 
 
 def reply(obj):
@@ -102,11 +120,18 @@ def main():
     lost_timeout = float(os.environ.get("FEDFLOW_SPARK_LOST_TIMEOUT", "30"))
     spark = SparkSession.builder.getOrCreate()
     sc = spark.sparkContext
+    bad = []
     level_name = sc.getConf().get("spark.fedflow.storageLevel", STORAGE_LEVEL_DEFAULT)
     storage_level = getattr(StorageLevel, level_name, None)
     if not isinstance(storage_level, StorageLevel):
-        reply({"error": "spark.fedflow.storageLevel: unknown Spark storage level %r (expected e.g. DISK_ONLY, MEMORY_AND_DISK)"
-               % level_name})
+        bad.append("spark.fedflow.storageLevel: unknown Spark storage level %r (expected e.g. DISK_ONLY, MEMORY_AND_DISK)"
+                   % level_name)
+    lineage = sc.getConf().get("spark.fedflow.lineage", LINEAGE_DEFAULT)
+    if lineage not in LINEAGES:
+        bad.append("spark.fedflow.lineage: unknown value %r (expected one of %s)"
+                   % (lineage, ", ".join(LINEAGES)))
+    if bad:
+        reply({"error": "; ".join(bad)})
         spark.stop()
         return
     jsc = sc._jsc.sc()
@@ -123,7 +148,8 @@ def main():
             spark.stop()
             return
         time.sleep(0.2)
-    reply({"ready": True, "app_id": sc.applicationId, "ui": sc.uiWebUrl, "master": sc.master})
+    reply({"ready": True, "app_id": sc.applicationId, "ui": sc.uiWebUrl, "master": sc.master,
+           "storage_level": level_name, "lineage": lineage})
 
     def removed_executors():
         """{executor id: remove reason} of the application's ended executors."""
@@ -143,7 +169,17 @@ def main():
     # that ended during it; oom: set when one ran out of memory (the request's
     # jobs are then cancelled: Spark would retry the same partition on a new
     # executor up to 4 stage attempts, minutes, only to run out again).
-    state = {"busy": False, "lost": None, "removed": {}, "gone": [], "oom": None}
+    state = {"busy": False, "lost": None, "removed": {}, "gone": [], "oom": None,
+             "gc_due": False, "gc_at": 0.0}
+
+    def collect_garbage():
+        """Lets Spark's ContextCleaner see the dropped tables: py4j releases
+        the Java objects of collected Python ones, the JVM's collection makes
+        the RDDs and shuffles unreachable, the cleaner deletes their files."""
+        state["gc_due"] = False
+        state["gc_at"] = time.time()
+        gc.collect()
+        sc._jvm.System.gc()
 
     def watchdog():
         since = None
@@ -153,6 +189,11 @@ def main():
                 n = executors()
             except Exception:
                 return
+            if state["gc_due"] and time.time() - state["gc_at"] >= GC_INTERVAL:
+                try:
+                    collect_garbage()
+                except Exception:  # noqa: BLE001 - the JVM collects on its own too
+                    pass
             if state["busy"] and state["oom"] is None:
                 for k, r in removed_executors().items():
                     if k in state["removed"]:
@@ -176,11 +217,36 @@ def main():
     views = {}
 
     def materialize(name, df):
-        df = df.persist(storage_level)
+        if lineage == "local":
+            # Lazy: the collect below computes, stores and cuts in one pass.
+            df = df.localCheckpoint(eager=False, storageLevel=storage_level)
+        else:
+            df = df.persist(storage_level)
         df.createOrReplaceTempView(name)
         views[name] = df
-        # One row per partition: collecting (p, c) is small and needs no shuffle.
-        return {"counts": [[r[0], r[1]] for r in df.select("p", "c").collect()]}
+        try:
+            # One row per partition: collecting (p, c) is small and needs no shuffle.
+            return {"counts": [[r[0], r[1]] for r in df.select("p", "c").collect()]}
+        except Exception:
+            # No table for fedflow to drop: the partitions stored before the
+            # failure go now.
+            drop(name)
+            raise
+
+    def drop(name):
+        df = views.pop(name, None)
+        if df is None:
+            return
+        spark.catalog.dropTempView(name)
+        if lineage == "local":
+            # A checkpointed table is its plan's RDD, persisted.
+            try:
+                df._jdf.queryExecution().analyzed().rdd().unpersist(False)
+            except Exception:  # noqa: BLE001 - the cleaner unpersists it on collection
+                pass
+        else:
+            df.unpersist()
+        state["gc_due"] = True
 
     def handle(req):
         op = req["op"]
@@ -209,10 +275,7 @@ def main():
             ).write.mode("overwrite").text(req["path"])
             return {}
         if op == "drop":
-            df = views.pop(req["view"], None)
-            if df is not None:
-                df.unpersist()
-                spark.catalog.dropTempView(req["view"])
+            drop(req["view"])
             return {}
         if op == "ping":
             return {"executors": executors()}
@@ -236,6 +299,9 @@ def main():
         state["busy"] = True
         try:
             out = handle(req)
+            # The request's shuffle files are garbage once its result is stored
+            # (or collected, or written) and the lineage cut.
+            state["gc_due"] = True
             reply({"ok": out})
         except Exception as e:  # noqa: BLE001 - every failure goes back as one line
             state["busy"] = False

@@ -40,6 +40,9 @@ pub(crate) struct Driver {
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     op_timeout: Duration,
     pub(crate) info: AppInfo,
+    /// Whether materialised tables are local checkpoints (`spark.fedflow.lineage`
+    /// `local`): their input files are then not needed once loaded.
+    pub(crate) lineage_cut: bool,
     log_path: PathBuf,
 }
 
@@ -317,6 +320,7 @@ impl Driver {
             stderr_tail,
             op_timeout: options.op_timeout,
             info,
+            lineage_cut: s("lineage") == "local",
             log_path,
         })
     }

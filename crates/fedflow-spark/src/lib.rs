@@ -150,13 +150,17 @@ impl Inner {
     /// Loads lines written to a local directory as a cached table.
     fn load_lines(self: &Arc<Self>, lines_dir: &Path, n: usize) -> Result<Arc<dyn Table>> {
         let view = self.name("t");
-        // The files stay until the session ends: Spark rereads them to rebuild
-        // a cached partition lost with an executor.
         let out = self.driver.call(json!({
             "op": "load", "path": file_uri(lines_dir), "view": view, "shuffle": n,
             "what": "load (data into Spark)"
-        }))?;
-        Ok(Arc::new(SparkTable::new(self, view, n, &out)?))
+        }));
+        // A checkpointed table no longer needs its input files; with lineage
+        // they stay until the session ends (Spark rereads them to rebuild a
+        // partition lost with an executor).
+        if self.driver.lineage_cut || out.is_err() {
+            let _ = std::fs::remove_dir_all(lines_dir);
+        }
+        Ok(Arc::new(SparkTable::new(self, view, n, &out?)?))
     }
 
     /// Writes blocks as lines (`p, tag, count, base64`) into a new directory.
@@ -202,7 +206,7 @@ impl Inner {
             .call(json!({"op": "write", "sql": sql, "path": file_uri(&dir),
                 "what": "fetch (data out of Spark)"}))
             .map_err(ComputingError::from)
-            .and_then(|_| fedflow_core::lines::for_each_in_dir(&dir, f).map_err(engine_err));
+            .and_then(|_| fedflow_core::lines::drain_dir(&dir, f).map_err(engine_err));
         let _ = std::fs::remove_dir_all(&dir);
         res
     }

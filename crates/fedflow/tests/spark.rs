@@ -64,8 +64,39 @@ fn spark_engine_on_a_real_cluster() {
     );
     // The session is still usable afterwards.
     assert_eq!(a.count().unwrap(), 50);
-    spark.stop().unwrap();
     drop(a);
+
+    // 2b. Disk: a stored table's lineage is cut (`spark.fedflow.lineage`
+    //     local), so Spark's shuffle files go once the step that wrote them
+    //     is done (with lineage they stay while any table computed from them
+    //     lives), and a dropped table's blocks go with it.
+    let local = dir.path().join("cluster/local");
+    let x = parallelize(&spark, (0..64u64).map(|k| (k, k as f64)).collect(), 4).unwrap();
+    let y = x.map_values(conformance::Affine(2.0, 1.0)).unwrap();
+    let big = y.map_values(conformance::Inflate(64 << 10)).unwrap();
+    drop((x, y));
+    let (shuffles, stored) = wait_for_disk(&local, |s, b| s == 0 && b < 8 << 20);
+    assert_eq!(
+        shuffles,
+        0,
+        "shuffle files left under {} ({stored} bytes stored)",
+        local.display()
+    );
+    // `big` (4 MiB of incompressible values, base64 in Spark) is all that is stored.
+    assert!(
+        (4 << 20..8 << 20).contains(&stored),
+        "{stored} bytes stored"
+    );
+    assert_eq!(big.count().unwrap(), 64);
+    drop(big);
+    let (_, stored) = wait_for_disk(&local, |s, b| s == 0 && b == 0);
+    assert_eq!(
+        stored,
+        0,
+        "a dropped table's blocks stay under {}",
+        local.display()
+    );
+    spark.stop().unwrap();
 
     // 3. An unreachable master ends within the start timeout, with the cause.
     let t = Instant::now();
@@ -78,17 +109,24 @@ fn spark_engine_on_a_real_cluster() {
     assert!(e.contains("no Spark executor registered within"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 
-    // 3b. A bad `spark.fedflow.storageLevel` (where tables are persisted) is
-    //     refused at start, naming the key and what was expected.
+    // 3b. A bad `spark.fedflow.storageLevel` (where tables are persisted) or
+    //     `spark.fedflow.lineage` is refused at start, naming each key and
+    //     what was expected.
     let mut o = spark_options(&work, &master);
     o.conf
         .push(("spark.fedflow.storageLevel".into(), "ON_TAPE".into()));
+    o.conf
+        .push(("spark.fedflow.lineage".into(), "forever".into()));
     let e = SparkSession::new("badlevel", o)
         .err()
         .expect("must fail")
         .to_string();
     assert!(
         e.contains("spark.fedflow.storageLevel: unknown Spark storage level 'ON_TAPE'"),
+        "{e}"
+    );
+    assert!(
+        e.contains("spark.fedflow.lineage: unknown value 'forever' (expected one of local, none)"),
         "{e}"
     );
 
@@ -297,6 +335,33 @@ impl Algo {
 /// Reader → DataTransform → Intersection (ECDH) → HeteroFeatureBinning, HeteroLR and
 /// HeteroSecureBoost → Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
 /// as the common job parameters; outputs stored. Returns the job's report.
+/// Spark's shuffle files and the bytes of stored blocks under an executor
+/// scratch dir, polled (the cleaner works asynchronously) until `done` or 30 s.
+fn wait_for_disk(local: &Path, done: impl Fn(usize, u64) -> bool) -> (usize, u64) {
+    fn walk(d: &Path, out: &mut (usize, u64)) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if name.starts_with("shuffle_") {
+                out.0 += 1;
+            } else if name.starts_with("rdd_") {
+                out.1 += e.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+    }
+    let t = Instant::now();
+    loop {
+        let mut found = (0, 0);
+        walk(local, &mut found);
+        if done(found.0, found.1) || t.elapsed() > Duration::from_secs(30) {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
     let (lr, lrt, sbt) = (
         Algo::Lr.component(),
