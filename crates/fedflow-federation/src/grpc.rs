@@ -893,12 +893,13 @@ impl GrpcFederation {
         name: &str,
         tag: &str,
         head: Head,
-        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        chunks: &mut (dyn Iterator<Item = Result<OutChunk<'_>>> + Send),
         repeat: &[u64],
     ) -> Result<()> {
         let ch = self.channel(dst, self.options.connect_patience)?;
         let addr = self.route(dst)?;
         let header = self.header(dst, name, tag, head);
+        let mut failed = None;
         let r = block_on(async {
             let (tx, rx) = tokio::sync::mpsc::channel::<pb::Packet>(2);
             let mut client = TransferClient::new(ch)
@@ -913,7 +914,13 @@ impl GrpcFederation {
             let mut idx = 0u64;
             let mut header = Some(header);
             loop {
-                let c = it.next();
+                let c = match it.next() {
+                    Some(Err(e)) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    c => c.and_then(|c| c.ok()),
+                };
                 let last = it.peek().is_none();
                 let is_chunk = c.is_some();
                 let (part, rows, data) = c.unwrap_or((0, 0, std::borrow::Cow::Borrowed(&[])));
@@ -939,9 +946,14 @@ impl GrpcFederation {
                 }
                 idx = total;
             }
+            // After a failure the stream ends before its last chunk: the
+            // receiving server marks the message broken (its reply is moot).
             drop(tx);
             call.await
         });
+        if let Some(e) = failed {
+            return Err(e);
+        }
         match r {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(status)) if status.code() == tonic::Code::AlreadyExists => {
@@ -1088,7 +1100,7 @@ impl Transport for GrpcFederation {
         name: &str,
         tag: &str,
         head: Head,
-        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        chunks: &mut (dyn Iterator<Item = Result<OutChunk<'_>>> + Send),
     ) -> Result<()> {
         self.push(dst, name, tag, head, chunks, &[])
     }
@@ -1406,6 +1418,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("guest:9999"), "{e}");
+    }
+
+    /// A table that fails while it is being sent (read one partition at a
+    /// time) fails the send with its own error, and the receiver gets an
+    /// error, never a truncated table.
+    #[test]
+    fn a_table_failing_while_sent_never_arrives_truncated() {
+        let (g, h) = pair(None, 5000, 16 << 20);
+        let s = session();
+        let t0 = Instant::now();
+        let e = crate::testutil::send_a_table_that_breaks(&g, &h, &s);
+        // The first partition was on its way (streamed), so the receiver
+        // learns of the break at once instead of timing out.
+        assert!(
+            e.contains("peer guest:9999 is gone") && e.contains("'broken'") && e.contains("stream"),
+            "{e}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     }
 
     #[test]

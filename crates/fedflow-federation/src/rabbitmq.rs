@@ -582,7 +582,7 @@ impl RabbitMqFederation {
         name: &str,
         tag: &str,
         head: Head,
-        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        chunks: &mut (dyn Iterator<Item = Result<OutChunk<'_>>> + Send),
         repeat: &[u64],
     ) -> Result<()> {
         let vhost = self.vhost(dst);
@@ -614,7 +614,7 @@ impl RabbitMqFederation {
             let mut it = chunks.peekable();
             let dst_s = party_str(dst);
             loop {
-                let chunk = it.next();
+                let chunk = it.next().transpose()?;
                 let last = it.peek().is_none();
                 let is_chunk = chunk.is_some();
                 let (part, rows, data): OutChunk<'_> =
@@ -880,7 +880,7 @@ impl Transport for RabbitMqFederation {
         name: &str,
         tag: &str,
         head: Head,
-        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        chunks: &mut (dyn Iterator<Item = Result<OutChunk<'_>>> + Send),
     ) -> Result<()> {
         self.send_with(dst, name, tag, head, chunks, &[])
     }
@@ -1248,6 +1248,21 @@ mod tests {
         h.cleanup().unwrap();
         assert!(testing::queues("/").iter().all(|q| !q.starts_with(&sid)));
         assert!(testing::vhosts().iter().all(|v| !v.starts_with(&sid)));
+    }
+
+    /// A table that fails while it is being sent fails the send with its own
+    /// error; the receiver never completes it (it times out here; in a job
+    /// the sender's abort ends the wait).
+    #[test]
+    fn a_table_failing_while_sent_never_arrives_truncated() {
+        let sid = uniq("rmq_broken");
+        let g = fed(&sid, G, RabbitMode::Queue, 10_000);
+        let h = fed(&sid, H, RabbitMode::Queue, 2_000);
+        let s = session();
+        let e = crate::testutil::send_a_table_that_breaks(&g, &h, &s);
+        assert!(e.contains("timed out") && e.contains("'broken'"), "{e}");
+        g.cleanup().unwrap();
+        h.cleanup().unwrap();
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use crate::Roster;
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
-use fedflow_computing::{Session, Table};
-use fedflow_core::{Party, Role};
+use fedflow_computing::{CombineFn, ComputingError, PartitionFn, RawRows, Sample, Session, Table};
+use fedflow_core::{Party, Role, RowBlock};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -72,4 +72,105 @@ pub fn uniq(prefix: &str) -> String {
         std::process::id(),
         rand::random::<u32>()
     )
+}
+
+/// A table that breaks while it is read (a Spark fetch failing half way):
+/// its first partition arrives, then `for_each_block` fails. Everything else
+/// is the inner table's.
+pub struct BreaksWhileRead(pub Arc<dyn Table>);
+
+impl BreaksWhileRead {
+    pub const ERROR: &'static str = "the disk under partition 1 is gone";
+}
+
+impl Table for BreaksWhileRead {
+    fn engine(&self) -> &'static str {
+        self.0.engine()
+    }
+    fn partitions(&self) -> usize {
+        self.0.partitions()
+    }
+    fn count(&self) -> Result<u64, ComputingError> {
+        self.0.count()
+    }
+    fn map_partitions(&self, op: Arc<dyn PartitionFn>) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.map_partitions(op)
+    }
+    fn map_reduce_partitions(
+        &self,
+        mapper: Arc<dyn PartitionFn>,
+        reducer: Arc<dyn CombineFn>,
+    ) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.map_reduce_partitions(mapper, reducer)
+    }
+    fn reduce(&self, op: Arc<dyn CombineFn>) -> Result<Option<Vec<u8>>, ComputingError> {
+        self.0.reduce(op)
+    }
+    fn join(
+        &self,
+        other: &dyn Table,
+        op: Arc<dyn CombineFn>,
+    ) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.join(other, op)
+    }
+    fn union(
+        &self,
+        other: &dyn Table,
+        op: Option<Arc<dyn CombineFn>>,
+    ) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.union(other, op)
+    }
+    fn subtract_by_key(&self, other: &dyn Table) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.subtract_by_key(other)
+    }
+    fn sample(&self, how: Sample, seed: u64) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.sample(how, seed)
+    }
+    fn repartition(&self, partitions: usize) -> Result<Arc<dyn Table>, ComputingError> {
+        self.0.repartition(partitions)
+    }
+    fn blocks(&self) -> Result<Vec<RowBlock>, ComputingError> {
+        Err(broken())
+    }
+    fn for_each_block(
+        &self,
+        f: &mut dyn FnMut(usize, RowBlock) -> Result<(), ComputingError>,
+    ) -> Result<(), ComputingError> {
+        let first = self.0.blocks()?.remove(0);
+        f(0, first)?;
+        Err(broken())
+    }
+    fn take(&self, n: usize) -> Result<RawRows, ComputingError> {
+        self.0.take(n)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn broken() -> ComputingError {
+    ComputingError::Engine {
+        engine: "test",
+        message: BreaksWhileRead::ERROR.into(),
+    }
+}
+
+/// `g` sends `h` a table that breaks while read ([`BreaksWhileRead`]): the
+/// send must fail with the table's error; returns `h`'s error receiving it
+/// (it must not get a table).
+pub fn send_a_table_that_breaks(
+    g: &dyn crate::Federation,
+    h: &dyn crate::Federation,
+    s: &dyn Session,
+) -> String {
+    let t = BreaksWhileRead(table(s, 2));
+    let e = g
+        .remote_table("broken", "", &t, &[h.local()])
+        .expect_err("sending a table that breaks must fail")
+        .to_string();
+    assert!(e.contains(BreaksWhileRead::ERROR), "{e}");
+    match h.get_tables("broken", "", &[g.local()], s) {
+        Ok(_) => panic!("a table that broke while sent arrived"),
+        Err(e) => e.to_string(),
+    }
 }

@@ -52,31 +52,30 @@ pub(crate) struct Head {
 pub(crate) type OutChunk<'a> = (u32, u64, Cow<'a, [u8]>);
 
 /// The chunks of a value.
-pub(crate) fn value_chunks(value: &[u8], chunk_bytes: usize) -> impl Iterator<Item = OutChunk<'_>> {
+pub(crate) fn value_chunks(
+    value: &[u8],
+    chunk_bytes: usize,
+) -> impl Iterator<Item = crate::Result<OutChunk<'_>>> {
     value
         .chunks(chunk_bytes.max(1))
-        .map(|c| (0u32, 0u64, Cow::Borrowed(c)))
+        .map(|c| Ok((0u32, 0u64, Cow::Borrowed(c))))
 }
 
-/// The chunks of a table's blocks.
-pub(crate) fn table_chunks(
-    blocks: &[RowBlock],
-    chunk_bytes: usize,
-) -> impl Iterator<Item = OutChunk<'_>> {
-    blocks.iter().enumerate().flat_map(move |(i, b)| {
-        b.chunks(chunk_bytes)
-            .into_iter()
-            .map(move |(bytes, n)| (i as u32, n as u64, Cow::Borrowed(bytes)))
-    })
+/// Partition `p`'s chunks, owned (a block crosses to a sending thread).
+fn block_chunks(p: u32, b: &RowBlock, chunk_bytes: usize) -> Vec<OutChunk<'static>> {
+    b.chunks(chunk_bytes)
+        .into_iter()
+        .map(|(bytes, n)| (p, n as u64, Cow::Owned(bytes.to_vec())))
+        .collect()
 }
 
 /// Owned chunks of a stream.
 pub(crate) fn stream_chunks<'a>(
     chunks: &'a mut (dyn Iterator<Item = Vec<u8>> + Send),
-) -> impl Iterator<Item = OutChunk<'static>> + Send + 'a {
+) -> impl Iterator<Item = crate::Result<OutChunk<'static>>> + Send + 'a {
     chunks
         .filter(|c| !c.is_empty())
-        .map(|c| (0u32, 0u64, Cow::Owned(c)))
+        .map(|c| Ok((0u32, 0u64, Cow::Owned(c))))
 }
 
 /// What a received message became.
@@ -245,15 +244,17 @@ pub(crate) fn fnv64(s: &str) -> u64 {
 }
 
 /// What the network engines implement; the `Federation` methods follow.
-pub(crate) trait Transport {
+pub(crate) trait Transport: Sync {
     fn chunk_bytes(&self) -> usize;
+    /// Sends one message. An `Err` among `chunks` stops the message before
+    /// its last chunk (the receiver never sees it complete) and is returned.
     fn send(
         &self,
         dst: fedflow_core::Party,
         name: &str,
         tag: &str,
         head: Head,
-        chunks: &mut (dyn Iterator<Item = OutChunk<'_>> + Send),
+        chunks: &mut (dyn Iterator<Item = crate::Result<OutChunk<'_>>> + Send),
     ) -> crate::Result<()>;
     fn recv(
         &self,
@@ -336,6 +337,10 @@ pub(crate) fn get_bytes(
         .collect()
 }
 
+/// Sends `table` to every `dst` as it is read, one partition at a time
+/// ([`fedflow_computing::Table::for_each_block`]): a sending thread per
+/// destination, at most one partition in flight to each, so a table kept
+/// elsewhere (Spark) never sits whole in this process.
 pub(crate) fn remote_table(
     t: &impl Transport,
     name: &str,
@@ -343,23 +348,79 @@ pub(crate) fn remote_table(
     table: &dyn fedflow_computing::Table,
     dst: &[fedflow_core::Party],
 ) -> crate::Result<()> {
-    let blocks = table.blocks()?;
-    let partitions = blocks.len() as u32;
-    for &d in dst {
-        let head = Head {
-            kind: Kind::Table,
-            len: 0,
-            partitions,
-        };
-        t.send(
-            d,
-            name,
-            tag,
-            head,
-            &mut table_chunks(&blocks, t.chunk_bytes()),
-        )?;
-    }
-    Ok(())
+    use crate::FederationError;
+    use fedflow_computing::ComputingError;
+    let head = Head {
+        kind: Kind::Table,
+        len: 0,
+        partitions: table.partitions() as u32,
+    };
+    let chunk_bytes = t.chunk_bytes();
+    std::thread::scope(|s| {
+        let mut txs = Vec::with_capacity(dst.len());
+        let mut senders = Vec::with_capacity(dst.len());
+        for &d in dst {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<crate::Result<(u32, RowBlock)>>(1);
+            txs.push(tx);
+            senders.push(s.spawn(move || {
+                let mut chunks = rx.into_iter().flat_map(|item| match item {
+                    Ok((p, b)) => block_chunks(p, &b, chunk_bytes)
+                        .into_iter()
+                        .map(Ok)
+                        .collect(),
+                    Err(e) => vec![Err(e)],
+                });
+                t.send(d, name, tag, head, &mut chunks)
+            }));
+        }
+        let mut all_stopped = false;
+        let produced = table.for_each_block(&mut |p, b| {
+            let p = u32::try_from(p).map_err(|_| ComputingError::Engine {
+                engine: "federation",
+                message: format!("partition {p} out of range"),
+            })?;
+            // A sender that stopped reports its own error below.
+            let live = txs
+                .iter()
+                .filter(|tx| tx.send(Ok((p, b.clone()))).is_ok())
+                .count();
+            if live == 0 {
+                all_stopped = true;
+                return Err(ComputingError::Engine {
+                    engine: "federation",
+                    message: "every destination stopped receiving".into(),
+                });
+            }
+            Ok(())
+        });
+        if let Err(e) = &produced {
+            // The messages must not look complete.
+            for tx in &txs {
+                let _ = tx.send(Err(FederationError::Usage(format!(
+                    "the table being sent failed: {e}"
+                ))));
+            }
+        }
+        drop(txs);
+        let mut sent: crate::Result<()> = Ok(());
+        for (h, d) in senders.into_iter().zip(dst) {
+            let r = h.join().unwrap_or_else(|_| {
+                Err(FederationError::Usage(format!(
+                    "sending '{name}' (tag '{tag}') to {d}: the sending thread panicked"
+                )))
+            });
+            if sent.is_ok() {
+                sent = r;
+            }
+        }
+        match produced {
+            // The senders' errors say why they stopped.
+            Err(e) if all_stopped => sent.and(Err(e.into())),
+            // The table's own error says more than the senders' stop.
+            Err(e) => Err(e.into()),
+            Ok(()) => sent,
+        }
+    })
 }
 
 pub(crate) fn get_tables(
