@@ -53,6 +53,29 @@ impl FlatMapOp for Fan {
 }
 register_op!(flat_map Fan, example: Fan(2), input: vec![(1u64, 1.0f64)]);
 
+/// Grows a seed table into a big one on the engine (benchmarks): seed key
+/// `k` becomes keys `k·n … k·n + n − 1` below `rows`, each valued as its key.
+#[derive(Serialize, Deserialize)]
+pub struct Spread {
+    /// Keys per seed key.
+    pub n: u64,
+    /// Keys wanted in all.
+    pub rows: u64,
+}
+impl FlatMapOp for Spread {
+    const NAME: &'static str = "conformance_spread";
+    type K = u64;
+    type V = f64;
+    type K2 = u64;
+    type V2 = f64;
+    fn flat_map(&self, k: u64, _v: f64) -> Result<Vec<(u64, f64)>, OpError> {
+        let first = k.saturating_mul(self.n);
+        let end = first.saturating_add(self.n).min(self.rows);
+        Ok((first..end).map(|key| (key, key as f64)).collect())
+    }
+}
+register_op!(flat_map Spread, example: Spread { n: 3, rows: 5 }, input: vec![(1u64, 0.0f64)]);
+
 /// Keeps keys divisible by `m`.
 #[derive(Serialize, Deserialize)]
 pub struct KeyDivisible(pub u64);

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use fedflow_computing::standalone::{StandaloneOptions, StandaloneSession};
 use fedflow_computing::{parallelize, Session, TypedTable};
 use fedflow_spark::cluster::{self, LocalCluster};
-use fedflow_spark::conformance::{AddF64, Affine, Diff};
+use fedflow_spark::conformance::{AddF64, Affine, Diff, Spread};
 use fedflow_spark::worker::{self, Step};
 use fedflow_spark::{SparkOptions, SparkSession};
 use std::path::{Path, PathBuf};
@@ -131,10 +131,19 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Runs map_values, join and reduce on a table and returns their seconds.
+/// Keys per seed row when a big table is grown on the engine.
+const SPREAD: u64 = 1000;
+
+/// Runs map_values, join and reduce on a table of `rows` rows `k -> k` and
+/// returns their seconds. A big table is grown on the engine from a seed
+/// (`Spread`), so that it never sits in this process on Spark.
 fn three_ops(s: &dyn Session, rows: u64, parts: usize) -> Result<[f64; 3]> {
-    let data: Vec<(u64, f64)> = (0..rows).map(|k| (k, k as f64)).collect();
-    let a: TypedTable<u64, f64> = parallelize(s, data, parts)?;
+    let a: TypedTable<u64, f64> = if rows > SPREAD {
+        let seed: Vec<(u64, f64)> = (0..rows.div_ceil(SPREAD)).map(|k| (k, 0.0)).collect();
+        parallelize(s, seed, parts)?.flat_map(Spread { n: SPREAD, rows })?
+    } else {
+        parallelize(s, (0..rows).map(|k| (k, k as f64)).collect(), parts)?
+    };
     let (t_map, m) = time(|| Ok(a.map_values(Affine(2.0, 1.0))?))?;
     let (t_join, j) = time(|| Ok(a.join(&m, Diff)?))?;
     let (t_reduce, r) = time(|| Ok(j.reduce(AddF64)?))?;
