@@ -170,13 +170,15 @@ def main():
     # jobs are then cancelled: Spark would retry the same partition on a new
     # executor up to 4 stage attempts, minutes, only to run out again).
     state = {"busy": False, "lost": None, "removed": {}, "gone": [], "oom": None,
-             "gc_due": False, "gc_at": 0.0}
+             "gc_rounds": 0, "gc_at": 0.0}
 
     def collect_garbage():
         """Lets Spark's ContextCleaner see the dropped tables: py4j releases
         the Java objects of collected Python ones, the JVM's collection makes
-        the RDDs and shuffles unreachable, the cleaner deletes their files."""
-        state["gc_due"] = False
+        the RDDs and shuffles unreachable, the cleaner deletes their files.
+        Two rounds, GC_INTERVAL apart, after the last request: py4j releases
+        some Java objects only after the first."""
+        state["gc_rounds"] -= 1
         state["gc_at"] = time.time()
         gc.collect()
         sc._jvm.System.gc()
@@ -189,7 +191,7 @@ def main():
                 n = executors()
             except Exception:
                 return
-            if state["gc_due"] and time.time() - state["gc_at"] >= GC_INTERVAL:
+            if state["gc_rounds"] > 0 and time.time() - state["gc_at"] >= GC_INTERVAL:
                 try:
                     collect_garbage()
                 except Exception:  # noqa: BLE001 - the JVM collects on its own too
@@ -246,7 +248,7 @@ def main():
                 pass
         else:
             df.unpersist()
-        state["gc_due"] = True
+        state["gc_rounds"] = 2
 
     def handle(req):
         op = req["op"]
@@ -301,7 +303,7 @@ def main():
             out = handle(req)
             # The request's shuffle files are garbage once its result is stored
             # (or collected, or written) and the lineage cut.
-            state["gc_due"] = True
+            state["gc_rounds"] = 2
             reply({"ok": out})
         except Exception as e:  # noqa: BLE001 - every failure goes back as one line
             state["busy"] = False

@@ -236,6 +236,35 @@ fn spark_engine_on_a_real_cluster() {
         t.elapsed().as_secs_f64()
     );
 
+    // 8b. The other components in one job (FederatedSample, FeatureScale,
+    //     DataStatistics, HeteroPearson, PSI, binning + HeteroFeatureSelection,
+    //     OneHotEncoder, HeteroLinR on its table path): on Spark every task's
+    //     summary, every party's model and every output table equal the
+    //     standalone engine's.
+    let t = Instant::now();
+    let want = run_features(&jdir, serde_json::json!({"computing_engine": "STANDALONE"}));
+    let got = run_features(
+        &jdir,
+        serde_json::json!({"computing_engine": "SPARK",
+            "spark_run": {"master": master, "total-executor-cores": 1}}),
+    );
+    assert_close(&tasks_of(&want), &tasks_of(&got), "feature tasks");
+    let sample = tasks_of(&want)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["component"] == "federated_sample_0" && t["party"]["role"] == "guest")
+        .cloned()
+        .expect("the guest's sample task");
+    assert!(sample["summary"].to_string().contains("count"), "{sample}");
+    for cpn in FEATURE_COMPONENTS {
+        assert_models_and_outputs_equal(&jdir, cpn, &want, &got);
+    }
+    eprintln!(
+        "sample, scale, statistics, pearson, psi, selection, one-hot, LinR on standalone and spark in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
     // 9. An executor running out of memory: a partition (one Spark row) larger
     //    than the executor's 512m heap fails the call, in one line naming the
     //    op and the remedy, without hanging (Spark alone would retry it on new
@@ -332,11 +361,8 @@ impl Algo {
     }
 }
 
-/// Reader → DataTransform → Intersection (ECDH) → HeteroFeatureBinning, HeteroLR and
-/// HeteroSecureBoost → Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
-/// as the common job parameters; outputs stored. Returns the job's report.
 /// Spark's shuffle files and the bytes of stored blocks under an executor
-/// scratch dir, polled (the cleaner works asynchronously) until `done` or 30 s.
+/// scratch dir, polled (the cleaner works asynchronously) until `done` or 60 s.
 fn wait_for_disk(local: &Path, done: impl Fn(usize, u64) -> bool) -> (usize, u64) {
     fn walk(d: &Path, out: &mut (usize, u64)) {
         for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
@@ -355,13 +381,16 @@ fn wait_for_disk(local: &Path, done: impl Fn(usize, u64) -> bool) -> (usize, u64
     loop {
         let mut found = (0, 0);
         walk(local, &mut found);
-        if done(found.0, found.1) || t.elapsed() > Duration::from_secs(30) {
+        if done(found.0, found.1) || t.elapsed() > Duration::from_secs(60) {
             return found;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
 
+/// Reader → DataTransform → Intersection (ECDH) → HeteroFeatureBinning, HeteroLR and
+/// HeteroSecureBoost → Evaluation of both, on the breast tables uploaded to `dir`, with `engine`
+/// as the common job parameters; outputs stored. Returns the job's report.
 fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
     let (lr, lrt, sbt) = (
         Algo::Lr.component(),
@@ -390,11 +419,161 @@ fn run_algos(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
             "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
             "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
         }}});
-    let o = job_run(dir, dir, "algo", &conf, &dsl, &["--save-outputs"]);
+    run_saving_outputs(dir, "algo", &conf, &dsl)
+}
+
+/// Runs a job with `--save-outputs`; it must succeed. Its report.
+fn run_saving_outputs(
+    dir: &Path,
+    tag: &str,
+    conf: &serde_json::Value,
+    dsl: &serde_json::Value,
+) -> serde_json::Value {
+    let o = job_run(dir, dir, tag, conf, dsl, &["--save-outputs"]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["status"], "success", "{report}");
     report
+}
+
+/// The components of [`run_features`] after the intersection.
+const FEATURE_COMPONENTS: [&str; 9] = [
+    "federated_sample_0",
+    "feature_scale_0",
+    "data_statistics_0",
+    "hetero_pearson_0",
+    "psi_0",
+    "hetero_feature_binning_0",
+    "hetero_feature_selection_0",
+    "one_hot_0",
+    "hetero_linr_0",
+];
+
+/// Reader → DataTransform → Intersection → FederatedSample (stratified
+/// upsample, seeded) → FeatureScale (min-max, cap) → DataStatistics,
+/// HeteroPearson, PSI (intersection vs sample), HeteroFeatureBinning (bin
+/// indexes) → HeteroFeatureSelection (IV top 6) → OneHotEncoder, and
+/// HeteroLinR (full batch: the table path) on the scaled data; on the breast
+/// tables of `dir`, outputs stored. Returns the job's report.
+fn run_features(dir: &Path, engine: serde_json::Value) -> serde_json::Value {
+    let dsl = serde_json::json!({"components": {
+        "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "data_transform_0": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "intersection_0": {"module": "Intersection", "input": {"data": {"data": ["data_transform_0.data"]}}, "output": {"data": ["data"]}},
+        "federated_sample_0": {"module": "FederatedSample", "input": {"data": {"data": ["intersection_0.data"]}}, "output": {"data": ["data"]}},
+        "feature_scale_0": {"module": "FeatureScale", "input": {"data": {"data": ["federated_sample_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "data_statistics_0": {"module": "DataStatistics", "input": {"data": {"data": ["feature_scale_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "hetero_pearson_0": {"module": "HeteroPearson", "input": {"data": {"data": ["feature_scale_0.data"]}}, "output": {"model": ["model"]}},
+        "psi_0": {"module": "PSI", "input": {"data": {"train_data": ["intersection_0.data"], "validate_data": ["federated_sample_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "hetero_feature_binning_0": {"module": "HeteroFeatureBinning", "input": {"data": {"data": ["feature_scale_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "hetero_feature_selection_0": {"module": "HeteroFeatureSelection", "input": {"data": {"data": ["hetero_feature_binning_0.data"]}, "isometric_model": ["hetero_feature_binning_0.model"]}, "output": {"data": ["data"], "model": ["model"]}},
+        "one_hot_0": {"module": "OneHotEncoder", "input": {"data": {"data": ["hetero_feature_selection_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}},
+        "hetero_linr_0": {"module": "HeteroLinR", "input": {"data": {"train_data": ["feature_scale_0.data"]}}, "output": {"data": ["data"], "model": ["model"]}}
+    }});
+    let conf = serde_json::json!({"dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+    "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
+    "job_parameters": {"common": engine},
+    "component_parameters": {
+        "common": {
+            "intersection_0": {"intersect_method": "ecdh"},
+            "federated_sample_0": {"mode": "stratified", "method": "upsample",
+                "fractions": [[0, 1.5], [1, 2.0]], "random_state": 42},
+            "feature_scale_0": {"method": "min_max_scale", "mode": "cap", "feat_upper": 1, "feat_lower": 0},
+            "hetero_feature_binning_0": {"method": "quantile", "bin_num": 6,
+                "transform_param": {"transform_cols": -1, "transform_type": "bin_num"}},
+            "hetero_feature_selection_0": {"filter_methods": ["iv_filter"],
+                "iv_param": {"filter_type": "top_k", "threshold": 6}},
+            "hetero_linr_0": {"penalty": "L2", "alpha": 0.01, "optimizer": "sgd", "batch_size": -1,
+                "learning_rate": 0.15, "max_iter": 3, "early_stop": "diff",
+                "init_param": {"init_method": "zeros"}, "encrypt_param": {"key_length": 1024}}},
+        "role": {
+            "guest": {"0": {"reader_0": {"table": {"name": "breast_hetero_guest", "namespace": "experiment"}}, "data_transform_0": {"with_label": true}}},
+            "host": {"0": {"reader_0": {"table": {"name": "breast_hetero_host", "namespace": "experiment"}}, "data_transform_0": {"with_label": false}}}
+        }}});
+    run_saving_outputs(dir, "features", &conf, &dsl)
+}
+
+/// `cpn`'s model (every party's) and its stored output tables (guest's and
+/// host's, every row byte for byte) agree between the two job reports.
+fn assert_models_and_outputs_equal(
+    dir: &Path,
+    cpn: &str,
+    want: &serde_json::Value,
+    got: &serde_json::Value,
+) {
+    use fedflow_core::{Party, Role};
+    let storage = fedflow_storage::StorageContext::open_local(dir).unwrap();
+    let (mut models_seen, mut tables_seen) = (0, 0);
+    for party in [
+        Party::new(Role::Guest, 9999),
+        Party::new(Role::Host, 10000),
+        Party::new(Role::Arbiter, 10000),
+    ] {
+        if assert_model_equal(dir, cpn, party, want, got) {
+            models_seen += 1;
+        }
+        let rows = |r: &serde_json::Value| {
+            let name =
+                fedflow_flow::task::output_table_name(r["job_id"].as_str().unwrap(), cpn, party, 0);
+            storage
+                .read_table(fedflow_flow::task::OUTPUT_NAMESPACE, &name)
+                .ok()
+                .map(|blocks| {
+                    let mut rows: Vec<(Vec<u8>, Vec<u8>)> = blocks
+                        .iter()
+                        .flat_map(|b| b.iter())
+                        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                        .collect();
+                    rows.sort();
+                    rows
+                })
+        };
+        let (w, g) = (rows(want), rows(got));
+        assert_eq!(w.is_some(), g.is_some(), "{cpn} output of {party}");
+        if let (Some(w), Some(g)) = (w, g) {
+            assert!(!w.is_empty(), "{cpn} output of {party} is empty");
+            assert_eq!(w.len(), g.len(), "{cpn} output rows of {party}");
+            let differ = w.iter().zip(&g).filter(|(a, b)| a != b).count();
+            assert_eq!(differ, 0, "{cpn} output of {party}: {differ} rows differ");
+            tables_seen += 1;
+        }
+    }
+    // Every one of them outputs data (the guest's at least), most a model too.
+    assert!(
+        tables_seen >= 1 && models_seen + tables_seen >= 2,
+        "{cpn}: too little compared (models {models_seen}, tables {tables_seen})"
+    );
+}
+
+/// `cpn`'s model of `party` is in both job reports' models or in neither,
+/// and equal (numbers within 1e-9); whether there was one.
+fn assert_model_equal(
+    dir: &Path,
+    cpn: &str,
+    party: fedflow_core::Party,
+    want: &serde_json::Value,
+    got: &serde_json::Value,
+) -> bool {
+    let models = fedflow_flow::ModelStore::new(dir);
+    let load = |r: &serde_json::Value| {
+        models
+            .load(
+                r["model_id"].as_str().unwrap(),
+                r["model_version"].as_str().unwrap(),
+                party,
+                cpn,
+            )
+            .unwrap()
+    };
+    let (w, g) = (load(want), load(got));
+    assert_eq!(w.is_some(), g.is_some(), "{cpn} model of {party}");
+    let (Some(w), Some(g)) = (w, g) else {
+        return false;
+    };
+    assert_eq!(w.module, g.module);
+    assert_close(&w.meta, &g.meta, &format!("{cpn} {party} meta"));
+    assert_close(&w.param, &g.param, &format!("{cpn} {party} param"));
+    true
 }
 
 /// Every task's outcome: summary and metrics (times and the Spark app aside).
@@ -466,32 +645,14 @@ fn assert_algo_runs_equal(
     assert!(curves >= 4, "{cpn}: evaluation metrics expected: {eval}");
 
     // Models: every weight / tree of every party.
-    let models = fedflow_flow::ModelStore::new(dir);
-    let load = |r: &serde_json::Value, party: Party| {
-        models
-            .load(
-                r["model_id"].as_str().unwrap(),
-                r["model_version"].as_str().unwrap(),
-                party,
-                cpn,
-            )
-            .unwrap()
-    };
-    let mut compared = 0;
-    for party in [
+    let compared = [
         guest,
         Party::new(Role::Host, 10000),
         Party::new(Role::Arbiter, 10000),
-    ] {
-        let (w, g) = (load(want, party), load(got, party));
-        assert_eq!(w.is_some(), g.is_some(), "{cpn} model of {party}");
-        if let (Some(w), Some(g)) = (w, g) {
-            assert_eq!(w.module, g.module);
-            assert_close(&w.meta, &g.meta, &format!("{cpn} {party} meta"));
-            assert_close(&w.param, &g.param, &format!("{cpn} {party} param"));
-            compared += 1;
-        }
-    }
+    ]
+    .into_iter()
+    .filter(|&party| assert_model_equal(dir, cpn, party, want, got))
+    .count();
     assert!(compared >= 2, "{cpn}: models of guest and host expected");
 
     // Predictions: the guest's stored output table, row by row.
