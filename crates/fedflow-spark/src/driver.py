@@ -52,8 +52,9 @@ STORAGE_LEVEL_DEFAULT = os.environ.get("FEDFLOW_SPARK_STORAGE_LEVEL", "DISK_ONLY
 LINEAGE_DEFAULT = os.environ.get("FEDFLOW_SPARK_LINEAGE", "local")
 LINEAGES = ("local", "none")
 
-# Dropped tables' files go when the driver JVM collects their (lineage)
-# objects: after a drop the driver collects garbage at most this often (s).
+# Dropped tables' and finished steps' files go when the driver JVM collects
+# their (lineage) objects: after each request the driver collects garbage
+# twice, this many seconds apart (and no more often while requests go on).
 GC_INTERVAL = float(os.environ.get("FEDFLOW_SPARK_GC_INTERVAL", "5"))
 
 
@@ -149,7 +150,7 @@ def main():
             return
         time.sleep(0.2)
     reply({"ready": True, "app_id": sc.applicationId, "ui": sc.uiWebUrl, "master": sc.master,
-           "storage_level": level_name, "lineage": lineage})
+           "lineage": lineage})
 
     def removed_executors():
         """{executor id: remove reason} of the application's ended executors."""
@@ -248,7 +249,6 @@ def main():
                 pass
         else:
             df.unpersist()
-        state["gc_rounds"] = 2
 
     def handle(req):
         op = req["op"]
@@ -301,9 +301,6 @@ def main():
         state["busy"] = True
         try:
             out = handle(req)
-            # The request's shuffle files are garbage once its result is stored
-            # (or collected, or written) and the lineage cut.
-            state["gc_rounds"] = 2
             reply({"ok": out})
         except Exception as e:  # noqa: BLE001 - every failure goes back as one line
             state["busy"] = False
@@ -319,6 +316,9 @@ def main():
                 reply({"error": state["lost"] or one_line(e)})
         finally:
             state["busy"] = False
+            # The request's shuffle files (and a dropped or failed table's
+            # blocks) are garbage once it is done and the lineage cut.
+            state["gc_rounds"] = 2
     spark.stop()
 
 
