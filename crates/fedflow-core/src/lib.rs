@@ -6,10 +6,12 @@
 //!   memory, in spill files, in the local storage engine and on the wire;
 //! * [`partitioner`]: the stable key-hash partitioner, identical on every engine;
 //! * [`lines`]: a partition as one text line (Spark tables, path storage);
-//! * [`codec`]: the compact, versioned value encoding used for keys and values.
+//! * [`codec`]: the compact, versioned value encoding used for keys and values;
+//! * [`names`]: the character rule for every name that can become a path.
 
 pub mod codec;
 pub mod lines;
+pub mod names;
 pub mod partitioner;
 pub mod party;
 pub mod rows;
