@@ -7,7 +7,13 @@
 //! meta_url = "mysql://root@127.0.0.1:3306/fedflow_9999"   # default: sqlite in data_dir
 //! federation_dir = "/var/lib/fedflow/federation"          # standalone mailboxes; default data_dir/federation
 //! app_key = "…"                      # optional: require fate-client's HMAC signature
-//! secret_key = "…"
+//! secret_key = "…"                   #   (the same pair on every server of a federation)
+//! unsigned_multipart = false         # true: accept fate-client's uploads, whose file part it does not sign
+//! insecure = false                   # true: cluster mode on a public address without keys or [tls]
+//! max_body_mb = 4096                 # largest upload (multipart / data/upload) body
+//! max_request_mb = 16                # largest body of any other request
+//! request_timeout = 30               # s for a request's headers, and between two pieces of its body
+//! max_executors = 16                 # task executors running at once on this server; default 2 × cores (4..=64)
 //! [route]                            # other parties' servers
 //! 10000 = "http://127.0.0.1:9381"
 //! [federation]                       # cluster federation (jobs with federation_engine RABBITMQ or GRPC)
@@ -32,6 +38,44 @@
 //! `grpc_listen`) hosts that party's federation endpoint itself (FATE's
 //! rollsite role): its executors send to the peers' servers and receive
 //! through it.
+//!
+//! # Authentication
+//!
+//! * **Public routes** (`/v1/…` but `/v1/party/…`): with `app_key`/`secret_key`
+//!   every request carries fate-client's signature (headers `TIMESTAMP`,
+//!   `NONCE`, `APP_KEY`, `SIGNATURE`; see [`crate::api::auth`]); a
+//!   (timestamp, nonce) pair is accepted once within the 60 s window. The
+//!   board logs in with the key pair into a session cookie
+//!   (`POST /board/api/login`). Without keys they are open (standalone use on
+//!   a trusted machine: the default `listen` is loopback).
+//! * **Party routes** (`/v1/party/…`, the control plane between servers) are
+//!   authenticated in every configuration: with `[tls]` only over the mTLS
+//!   listener (a party certificate from the federation's CA); else with keys
+//!   by the same signature, which the peer client ([`crate::scheduler::Http`])
+//!   sends (servers of one federation share the key pair); with neither, only
+//!   from loopback peers (this machine: the standalone start, test clusters on
+//!   127.0.0.1); a non-loopback caller gets retcode 109 naming what to
+//!   configure. `insecure = true` (`fedflow server --insecure`) lifts that
+//!   last restriction, for closed test networks only.
+//! * **Bodies are signed whatever their type**: JSON bodies are a line of
+//!   fate-client's signed message, form bodies their sorted fields; any other
+//!   body (multipart uploads, raw bytes) must come with `X-Fedflow-Body-Sha256`
+//!   (hex SHA-256 of the raw body), which is signed as a 7th line and checked
+//!   against the bytes received. fate-client 1.11.3 does not sign multipart
+//!   bodies (its `flow data upload` signs the upload conf, sent in the query
+//!   string, but not the file): such uploads are refused unless
+//!   `unsigned_multipart = true`.
+//! * **Cluster mode** (`party_ids` or `route` set) on a non-loopback `listen`
+//!   address refuses to start without keys or `[tls]`, unless `insecure`.
+//!
+//! # Resource limits
+//!
+//! Bodies over `max_body_mb` (uploads) / `max_request_mb` (the rest) get HTTP
+//! 413 in FATE's envelope; a client whose headers, or the next piece of whose
+//! body, do not arrive within `request_timeout` seconds is cut off (408 or a
+//! closed connection); at most `max_executors` task executors run at once:
+//! the scheduler starts a component's tasks on this server only when slots
+//! for all of them are free, so jobs beyond the cap stay `waiting`.
 //!
 //! The `[federation]` section reaches the task executors through the
 //! environment: [`ServerConfig::apply_env`] merges `FEDFLOW_AMQP_URL`,
@@ -84,6 +128,44 @@ pub struct ServerConfig {
     /// The control plane between servers over HTTPS with mTLS ([`crate::tls`]).
     #[serde(default)]
     pub tls: Option<crate::tls::ControlTls>,
+    /// Accept multipart bodies that carry no signed `X-Fedflow-Body-Sha256`
+    /// (fate-client's `flow data upload` on a signing server).
+    #[serde(default)]
+    pub unsigned_multipart: bool,
+    /// Run cluster mode on a public address without keys or `[tls]`, and
+    /// accept party routes from any address when neither is set.
+    #[serde(default)]
+    pub insecure: bool,
+    /// Largest upload body (multipart, `/v1/data/upload`), MiB.
+    #[serde(default = "default_max_body_mb")]
+    pub max_body_mb: u64,
+    /// Largest body of any other request, MiB.
+    #[serde(default = "default_max_request_mb")]
+    pub max_request_mb: u64,
+    /// Seconds a client has to send its request headers, and between two
+    /// pieces of its body.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: u64,
+    /// Task executors running at once on this server.
+    #[serde(default = "default_max_executors")]
+    pub max_executors: usize,
+}
+
+fn default_max_body_mb() -> u64 {
+    4096
+}
+fn default_max_request_mb() -> u64 {
+    16
+}
+fn default_request_timeout() -> u64 {
+    30
+}
+/// Twice the cores, between 4 and 64.
+fn default_max_executors() -> usize {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    (2 * cores).clamp(4, 64)
 }
 
 fn default_listen() -> String {
@@ -114,6 +196,12 @@ impl Default for ServerConfig {
             executor: None,
             federation: FederationSettings::default(),
             tls: None,
+            unsigned_multipart: false,
+            insecure: false,
+            max_body_mb: default_max_body_mb(),
+            max_request_mb: default_max_request_mb(),
+            request_timeout: default_request_timeout(),
+            max_executors: default_max_executors(),
         }
     }
 }
@@ -205,7 +293,62 @@ impl ServerConfig {
                 "app_key and secret_key go together".into(),
             ));
         }
+        if self.app_key.as_deref() == Some("") || self.secret_key.as_deref() == Some("") {
+            return Err(ServerError::Config(
+                "app_key and secret_key must not be empty".into(),
+            ));
+        }
+        if self.max_executors == 0 || self.max_body_mb == 0 || self.max_request_mb == 0 {
+            return Err(ServerError::Config(
+                "max_executors, max_body_mb and max_request_mb must be at least 1".into(),
+            ));
+        }
+        if self.request_timeout == 0 {
+            return Err(ServerError::Config(
+                "request_timeout must be at least 1 s".into(),
+            ));
+        }
+        if self.is_cluster()
+            && !self.listen_is_loopback()
+            && self.keys().is_none()
+            && self.tls.is_none()
+            && !self.insecure
+        {
+            return Err(ServerError::Config(format!(
+                "listen {}: a cluster-mode server (party_ids/route set) on a non-loopback address needs \
+                 authentication: set app_key and secret_key (the same on every server of the federation) \
+                 or a [tls] section (mTLS), or pass --insecure (insecure = true) to run it unauthenticated",
+                self.listen
+            )));
+        }
         Ok(())
+    }
+
+    /// Cluster mode: this server hosts some parties (`party_ids`) or routes to
+    /// other parties' servers.
+    pub fn is_cluster(&self) -> bool {
+        !self.party_ids.is_empty() || !self.route.is_empty()
+    }
+
+    /// True when `listen` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+    pub fn listen_is_loopback(&self) -> bool {
+        if let Ok(a) = self.listen.parse::<std::net::SocketAddr>() {
+            return a.ip().is_loopback();
+        }
+        let host = self
+            .listen
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(&self.listen);
+        host.eq_ignore_ascii_case("localhost")
+    }
+
+    /// The HMAC key pair, when both are set.
+    pub fn keys(&self) -> Option<(&str, &str)> {
+        match (&self.app_key, &self.secret_key) {
+            (Some(k), Some(s)) => Some((k.as_str(), s.as_str())),
+            _ => None,
+        }
     }
 
     /// The address of the gRPC federation endpoint this server hosts for its
@@ -283,6 +426,44 @@ tls_key = "/etc/fedflow/party-{party_id}.key"
         assert_eq!(back, cfg.federation);
         let bad = toml::from_str::<ServerConfig>("[federation]\nampq_url = \"x\"\n");
         assert!(bad.unwrap_err().to_string().contains("ampq_url"));
+    }
+
+    #[test]
+    fn cluster_mode_on_a_public_address_needs_keys_tls_or_insecure() {
+        let mut c = ServerConfig {
+            listen: "0.0.0.0:9380".into(),
+            party_ids: vec![9999],
+            ..ServerConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("app_key and secret_key") && e.contains("[tls]") && e.contains("--insecure"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "one line: {e}");
+        c.insecure = true;
+        c.validate().unwrap();
+        c.insecure = false;
+        c.app_key = Some("k".into());
+        c.secret_key = Some("s".into());
+        c.validate().unwrap();
+        // Loopback or standalone: no keys needed.
+        let lo = ServerConfig {
+            listen: "127.0.0.1:9380".into(),
+            party_ids: vec![9999],
+            ..ServerConfig::default()
+        };
+        lo.validate().unwrap();
+        let standalone = ServerConfig {
+            listen: "0.0.0.0:9380".into(),
+            ..ServerConfig::default()
+        };
+        standalone.validate().unwrap();
+        assert!(ServerConfig {
+            listen: "localhost:1".into(),
+            ..ServerConfig::default()
+        }
+        .listen_is_loopback());
     }
 
     #[test]

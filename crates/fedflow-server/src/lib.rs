@@ -40,6 +40,7 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     );
     println!("fedflow server listening on http://{addr}");
     let router = api::router(app.clone());
+    let header_timeout = std::time::Duration::from_secs(app.config.request_timeout);
     if let Some(tls) = app.config.tls.clone() {
         let pid = app.config.party_ids.first().copied().unwrap_or(0);
         let cfg = tls.server_config(pid)?;
@@ -48,12 +49,14 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
             let taddr = axum::serve::Listener::local_addr(&tl)
                 .map_err(|e| ServerError::Config(e.to_string()))?;
             println!("fedflow control plane (https, mTLS) listening on https://{taddr}");
-            let r = router.clone();
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(tl, r).await {
-                    tracing::error!("control plane listener stopped: {e}");
-                }
-            });
+            // Callers here presented a certificate of the federation's CA.
+            let r = router.clone().layer(axum::Extension(api::auth::MtlsPeer));
+            tokio::spawn(serve_connections(
+                tl,
+                r,
+                header_timeout,
+                std::future::pending::<()>(),
+            ));
         }
     }
     let router = if app.config.tls.is_some() {
@@ -61,22 +64,71 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     } else {
         router
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {},
+    serve_connections(listener, router, header_timeout, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
                 }
+            } => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Serves connections until `shutdown`: hyper's HTTP/1 with a header read
+/// timeout (`request_timeout`: a client that does not send its headers in
+/// time gets 408 and is disconnected), the peer address as
+/// `ConnectInfo<SocketAddr>` for the party routes' loopback check.
+async fn serve_connections<L>(
+    mut listener: L,
+    router: axum::Router,
+    header_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            c = listener.accept() => c,
+            _ = &mut shutdown => return,
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(router.clone(), req)
+                });
+            let mut b = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            b.http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            if let Err(e) = b
+                .serve_connection_with_upgrades(TokioIo::new(io), svc)
+                .await
+            {
+                tracing::debug!("connection from {peer}: {e}");
             }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await
-        .map_err(|e| ServerError::Config(e.to_string()))
+        });
+    }
 }
 
 /// With `[tls]`, the party-to-party routes are only served over mTLS.

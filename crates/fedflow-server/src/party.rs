@@ -44,6 +44,17 @@ pub struct TaskAddr {
     pub party: Party,
 }
 
+/// An executor slot given back on drop unless its second field is false.
+struct Slot<'a>(&'a App, bool);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.release_executors(1);
+        }
+    }
+}
+
 fn fail(msg: impl Into<String>) -> String {
     msg.into()
 }
@@ -86,23 +97,51 @@ impl App {
             .map_err(|e| e.to_string())
     }
 
-    /// Starts a task's executor process.
+    /// Starts a task's executor process at a remote initiator's request: it
+    /// takes an executor slot whatever the cap (the initiator, not this
+    /// server, schedules it), so it counts against this server's own jobs.
     pub fn party_start_task(self: &Arc<Self>, t: &TaskAddr, module: &str) -> Result<(), String> {
-        let log_dir = self.task_log_dir(
-            &t.job_id,
-            t.party.role.as_str(),
-            t.party.party_id,
-            &t.component,
-        );
+        self.take_executor_unchecked();
+        self.party_start_task_in_slot(t, module)
+    }
+
+    /// Starts a task's executor process in an executor slot the caller took
+    /// ([`App::try_take_executors`]); the slot is given back when the
+    /// executor ends, or at once if it cannot start.
+    pub(crate) fn party_start_task_in_slot(
+        self: &Arc<Self>,
+        t: &TaskAddr,
+        module: &str,
+    ) -> Result<(), String> {
+        let slot = Slot(self, true);
+        let r = self.spawn_executor(t, module);
+        // Once spawned, the reaper thread gives the slot back.
+        let mut slot = slot;
+        slot.1 = !matches!(r, Ok(()) | Err((true, _)));
+        drop(slot);
+        r.map_err(|(_, e)| e)
+    }
+
+    /// Spawns the executor; the error says whether the process was started
+    /// (its reaper then owns the slot).
+    fn spawn_executor(self: &Arc<Self>, t: &TaskAddr, module: &str) -> Result<(), (bool, String)> {
+        let early = |e: String| (false, e);
+        let log_dir = self
+            .task_log_dir(
+                &t.job_id,
+                t.party.role.as_str(),
+                t.party.party_id,
+                &t.component,
+            );
         std::fs::create_dir_all(&log_dir)
-            .map_err(|e| format!("log dir {}: {e}", log_dir.display()))?;
+            .map_err(|e| early(format!("log dir {}: {e}", log_dir.display())))?;
         let log_path = log_dir.join("INFO.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
-            .map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let err_log = log.try_clone().map_err(|e| e.to_string())?;
+            .map_err(|e| early(format!("{}: {e}", log_path.display())))?;
+        let err_log = log.try_clone().map_err(|e| early(e.to_string()))?;
         let mut rec = TaskRecord {
             job_id: t.job_id.clone(),
             component: t.component.clone(),
@@ -118,7 +157,9 @@ impl App {
             start_time: Some(now_ms()),
             end_time: None,
         };
-        self.store.put_task(&rec).map_err(|e| e.to_string())?;
+        self.store
+            .put_task(&rec)
+            .map_err(|e| early(e.to_string()))?;
         let child = Command::new(&self.executor)
             .arg("--data-dir")
             .arg(&self.config.data_dir)
@@ -165,13 +206,14 @@ impl App {
                     self.executor.display()
                 ));
                 let _ = self.store.put_task(&rec);
-                return Err(rec.error.unwrap_or_default());
+                return Err(early(rec.error.unwrap_or_default()));
             }
         };
         // Not put_task: that could overwrite the outcome of an executor that already ended.
-        self.store
+        let pid_recorded = self
+            .store
             .set_task_pid(&rec, child.id() as i64)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (true, e.to_string()));
         let key = (
             t.job_id.clone(),
             t.component.clone(),
@@ -196,6 +238,7 @@ impl App {
                 }
             };
             if let Some(code) = done {
+                app.release_executors(1);
                 if let Ok(Some(mut r)) = app.store.task(&t.job_id, &t.component, t.party) {
                     if r.task_version == t.task_version && !status::is_terminal(&r.status) {
                         r.status = status::FAILED.into();
@@ -214,7 +257,7 @@ impl App {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         });
-        Ok(())
+        pid_recorded
     }
 
     /// A task's current record.

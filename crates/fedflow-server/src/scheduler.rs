@@ -35,6 +35,10 @@ pub trait PartyClient: Send + Sync {
         status: &str,
         error: Option<&str>,
     ) -> Result<(), String>;
+    /// True when the party's tasks run on this server (they take its executor slots).
+    fn is_local(&self) -> bool {
+        false
+    }
 }
 
 struct Local(Arc<App>);
@@ -44,7 +48,11 @@ impl PartyClient for Local {
         self.0.party_create_job(req)
     }
     fn start_task(&self, t: &TaskAddr, module: &str) -> Result<(), String> {
-        self.0.party_start_task(t, module)
+        // The scheduler took the slot (`start_component`).
+        self.0.party_start_task_in_slot(t, module)
+    }
+    fn is_local(&self) -> bool {
+        true
     }
     fn collect(&self, t: &TaskAddr) -> Result<TaskRecord, String> {
         self.0.party_collect(t)
@@ -67,6 +75,8 @@ impl PartyClient for Local {
 pub struct Http {
     base: String,
     agent: ureq::Agent,
+    /// app_key / secret_key: calls are signed as fate-client signs them.
+    keys: Option<(String, String)>,
 }
 
 impl Http {
@@ -84,7 +94,15 @@ impl Http {
         Http {
             base: base.trim_end_matches('/').to_string(),
             agent: b.build(),
+            keys: None,
         }
+    }
+
+    /// Signs every call with the federation's shared key pair (the peer's
+    /// middleware checks `/v1/party/*` signatures when it has keys).
+    pub fn signed(mut self, keys: Option<(&str, &str)>) -> Self {
+        self.keys = keys.map(|(k, s)| (k.to_string(), s.to_string()));
+        self
     }
 
     fn post<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T, String> {
@@ -97,7 +115,24 @@ impl Http {
                 std::thread::sleep(delay);
                 delay *= 2;
             }
-            match self.agent.post(&url).send_json(body.clone()) {
+            let text = body.to_string();
+            let mut req = self
+                .agent
+                .post(&url)
+                .set("Content-Type", "application/json");
+            if let Some((key, secret)) = &self.keys {
+                // A fresh timestamp and nonce per attempt: a retry is not a replay.
+                let path_url = format!("/v1/party/{path}");
+                for (h, v) in crate::api::auth::sign_headers(
+                    key,
+                    secret,
+                    &path_url,
+                    crate::api::auth::Body::Json(text.as_bytes()),
+                ) {
+                    req = req.set(h, &v);
+                }
+            }
+            match req.send_string(&text) {
                 Ok(resp) => {
                     let v: serde_json::Value = resp
                         .into_json()
@@ -189,9 +224,11 @@ pub fn client(app: &Arc<App>, party_id: u64) -> Result<Box<dyn PartyClient>, Str
             let c = tls
                 .connector(me, party_id)
                 .map_err(|e| format!("route to party {party_id}: {e}"))?;
-            Ok(Box::new(Http::build(url, Some(c))))
+            Ok(Box::new(
+                Http::build(url, Some(c)).signed(app.config.keys()),
+            ))
         }
-        Some(url) => Ok(Box::new(Http::new(url))),
+        Some(url) => Ok(Box::new(Http::new(url).signed(app.config.keys()))),
         None => Err(format!(
             "no route to party {party_id}: add it under [route] in the server config"
         )),
@@ -307,7 +344,10 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
     let timeout = Duration::from_secs(jp.timeout);
     let parallelism = jp.task_parallelism.max(1) as usize;
     let heartbeat = Duration::from_secs(app.config.heartbeat_timeout);
-    let started = Instant::now();
+    // The job stays `waiting` until its first tasks get executor slots; its
+    // timeout counts from then.
+    let mut started: Option<Instant> = None;
+    let local_tasks = clients.iter().filter(|(_, c)| c.is_local()).count();
 
     // The initiator's row is set last: once it reads as ended, every party's has.
     let finish = |st: &str, error: Option<&str>| {
@@ -323,12 +363,34 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
             error.map(|e| format!(": {e}")).unwrap_or_default()
         );
     };
-    for (p, c) in &clients {
-        if let Err(e) = c.job_status(job_id, *p, status::RUNNING, None) {
-            finish(status::FAILED, Some(&format!("{p}: {e}")));
-            return Ok(());
+    let mark_running = || -> Result<(), String> {
+        for (p, c) in &clients {
+            c.job_status(job_id, *p, status::RUNNING, None)
+                .map_err(|e| format!("{p}: {e}"))?;
         }
-    }
+        Ok(())
+    };
+    // Starts a component's task on every party in the slots taken for the
+    // local ones; on a failure the slots not used are given back.
+    let start_component = |cpn: &str, module: &str, version: i64| -> Result<(), String> {
+        let mut local_left = local_tasks;
+        for (p, c) in &clients {
+            let t = TaskAddr {
+                job_id: job_id.into(),
+                component: cpn.to_string(),
+                task_version: version,
+                party: *p,
+            };
+            if c.is_local() {
+                local_left -= 1;
+            }
+            if let Err(e) = c.start_task(&t, module) {
+                app.release_executors(local_left);
+                return Err(format!("{cpn} on {p}: {e}"));
+            }
+        }
+        Ok(())
+    };
 
     // Components already successful on every party (a rerun) are kept.
     let mut done: BTreeSet<String> = BTreeSet::new();
@@ -386,7 +448,7 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
             finish(&st, Some("stopped by a user"));
             return Ok(());
         }
-        if started.elapsed() > timeout {
+        if started.is_some_and(|s| s.elapsed() > timeout) {
             stop_running(&running, status::TIMEOUT);
             finish(
                 status::TIMEOUT,
@@ -412,23 +474,25 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
             if !def.upstream().iter().all(|u| done.contains(u)) {
                 continue;
             }
-            let version = versions.get(&def.name).map(|v| v + 1).unwrap_or(0);
-            versions.insert(def.name.clone(), version);
-            for (p, c) in &clients {
-                let t = TaskAddr {
-                    job_id: job_id.into(),
-                    component: def.name.clone(),
-                    task_version: version,
-                    party: *p,
-                };
-                if let Err(e) = c.start_task(&t, &def.module) {
-                    stop_running(&running, status::CANCELED);
-                    finish(
-                        status::FAILED,
-                        Some(&format!("starting {} on {p}: {e}", def.name)),
-                    );
+            // Wait (stay `waiting` / keep the component queued) until this
+            // server has executor slots for all its parties' tasks.
+            if !app.try_take_executors(local_tasks) {
+                break;
+            }
+            if started.is_none() {
+                if let Err(e) = mark_running() {
+                    app.release_executors(local_tasks);
+                    finish(status::FAILED, Some(&e));
                     return Ok(());
                 }
+                started = Some(Instant::now());
+            }
+            let version = versions.get(&def.name).map(|v| v + 1).unwrap_or(0);
+            versions.insert(def.name.clone(), version);
+            if let Err(e) = start_component(&def.name, &def.module, version) {
+                stop_running(&running, status::CANCELED);
+                finish(status::FAILED, Some(&format!("starting {e}")));
+                return Ok(());
             }
             running.insert(
                 def.name.clone(),
@@ -514,22 +578,22 @@ fn drive(app: &Arc<App>, job_id: &str) -> Result<(), String> {
                 std::thread::sleep(Duration::from_secs(jp.auto_retry_delay));
                 let version = r.version + 1;
                 versions.insert(cpn.clone(), version);
-                for (p, c) in &clients {
-                    let def = dsl.get(&cpn).map(|d| d.module.clone()).unwrap_or_default();
-                    let t = TaskAddr {
-                        job_id: job_id.into(),
-                        component: cpn.clone(),
-                        task_version: version,
-                        party: *p,
-                    };
-                    if let Err(e) = c.start_task(&t, &def) {
-                        stop_running(&running, status::CANCELED);
-                        finish(
-                            status::FAILED,
-                            Some(&format!("restarting {cpn} on {p}: {e}")),
-                        );
-                        return Ok(());
+                let mut stopped = false;
+                while !app.try_take_executors(local_tasks) {
+                    if app.stopping.lock().contains_key(job_id) {
+                        stopped = true;
+                        break;
                     }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                if stopped {
+                    continue; // the loop's head ends the job
+                }
+                let module = dsl.get(&cpn).map(|d| d.module.clone()).unwrap_or_default();
+                if let Err(e) = start_component(&cpn, &module, version) {
+                    stop_running(&running, status::CANCELED);
+                    finish(status::FAILED, Some(&format!("restarting {e}")));
+                    return Ok(());
                 }
                 running.insert(
                     cpn,

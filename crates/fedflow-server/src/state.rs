@@ -30,6 +30,12 @@ pub struct App {
     pub(crate) stopping: Mutex<HashMap<String, String>>,
     /// Jobs whose scheduler thread runs here.
     pub(crate) scheduling: Mutex<HashSet<String>>,
+    /// Signatures seen within the window (replays are refused).
+    pub(crate) nonces: Mutex<crate::api::auth::NonceCache>,
+    /// Board sessions: token → expiry (ms).
+    pub(crate) sessions: Mutex<HashMap<String, i64>>,
+    /// Executor slots in use (running executors plus reservations).
+    executors: Mutex<usize>,
 }
 
 impl App {
@@ -58,7 +64,42 @@ impl App {
             children: Mutex::new(HashMap::new()),
             stopping: Mutex::new(HashMap::new()),
             scheduling: Mutex::new(HashSet::new()),
+            nonces: Mutex::new(crate::api::auth::NonceCache::default()),
+            sessions: Mutex::new(HashMap::new()),
+            executors: Mutex::new(0),
         })
+    }
+
+    /// Takes `n` executor slots if they are free (`max_executors`); a request
+    /// for more than the cap is granted when nothing runs, so a job with many
+    /// local parties still starts.
+    pub(crate) fn try_take_executors(&self, n: usize) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let mut busy = self.executors.lock();
+        if *busy + n <= self.config.max_executors || (*busy == 0 && n > 0) {
+            *busy += n;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes one slot whatever the cap (a task a remote initiator starts).
+    pub(crate) fn take_executor_unchecked(&self) {
+        *self.executors.lock() += 1;
+    }
+
+    /// Gives back `n` slots (an executor ended, or a reservation was not used).
+    pub(crate) fn release_executors(&self, n: usize) {
+        let mut busy = self.executors.lock();
+        *busy = busy.saturating_sub(n);
+    }
+
+    /// Executor slots in use.
+    pub fn executors_busy(&self) -> usize {
+        *self.executors.lock()
     }
 
     /// After a restart: tasks and jobs left running by the previous process

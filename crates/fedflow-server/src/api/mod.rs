@@ -1,7 +1,10 @@
 //! FATE Flow's REST API v1: `POST /v1/{page}/{action}` with JSON bodies and
 //! `{retcode, retmsg, data, jobId}` replies, plus the party control plane
-//! (`/v1/party/…`) and `GET /openapi.json`.
+//! (`/v1/party/…`) and `GET /openapi.json`. Every request passes
+//! [`auth::guard`] first (signatures, party-route authentication, body limits
+//! and timeouts).
 
+pub mod auth;
 mod data;
 mod job;
 mod model;
@@ -10,9 +13,8 @@ mod tracking;
 
 use crate::state::App;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -168,7 +170,11 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(party::routes())
         .merge(crate::board::routes())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), signature))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            auth::guard,
+        ))
+        // The guard enforces max_body_mb / max_request_mb itself.
         .layer(DefaultBodyLimit::disable())
         .with_state(app)
 }
@@ -194,140 +200,4 @@ async fn version() -> Reply {
 
 async fn openapi() -> Json<Value> {
     Json(serde_json::from_str(include_str!("openapi.json")).unwrap_or(Value::Null))
-}
-
-/// fate-client's optional HMAC-SHA1 request signing: when the server has an
-/// app_key/secret_key, every public request must carry TIMESTAMP, NONCE,
-/// APP_KEY and SIGNATURE = base64(HMAC-SHA1(secret, timestamp \n nonce \n
-/// app_key \n path?query \n json body \n form body)), within 60 s. The party
-/// control plane is not signed this way.
-async fn signature(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let (Some(key), Some(secret)) = (app.config.app_key.clone(), app.config.secret_key.clone())
-    else {
-        return next.run(req).await;
-    };
-    if req.uri().path().starts_with("/v1/party/") || req.uri().path() == "/openapi.json" {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let h = |n: &str| {
-        parts
-            .headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let (Some(ts), Some(nonce), Some(app_key), Some(sig)) =
-        (h("TIMESTAMP"), h("NONCE"), h("APP_KEY"), h("SIGNATURE"))
-    else {
-        return Reply::err(
-            retcode::AUTHENTICATION,
-            "this server requires signed requests (TIMESTAMP, NONCE, APP_KEY, SIGNATURE)",
-        )
-        .into_response();
-    };
-    if app_key != key {
-        return Reply::err(retcode::AUTHENTICATION, "unknown APP_KEY").into_response();
-    }
-    let now = fedflow_flow::store::now_ms();
-    if ts
-        .parse::<i64>()
-        .map(|t| (now - t).abs() > 60_000)
-        .unwrap_or(true)
-    {
-        return Reply::err(
-            retcode::AUTHENTICATION,
-            "TIMESTAMP is missing or more than 60 s off",
-        )
-        .into_response();
-    }
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => {
-            return Reply::err(retcode::ARGUMENT, format!("reading the body: {e}")).into_response()
-        }
-    };
-    let is_json = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
-    let is_form = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let path_url = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let mut msg = Vec::new();
-    for (i, part) in [
-        ts.as_bytes(),
-        nonce.as_bytes(),
-        app_key.as_bytes(),
-        path_url.as_bytes(),
-    ]
-    .iter()
-    .enumerate()
-    {
-        if i > 0 {
-            msg.push(b'\n');
-        }
-        msg.extend_from_slice(part);
-    }
-    msg.push(b'\n');
-    if is_json {
-        msg.extend_from_slice(&bytes);
-    }
-    msg.push(b'\n');
-    if is_form {
-        // fate-client signs sorted, percent-encoded form fields.
-        let mut pairs: Vec<(String, String)> = form_pairs(&bytes);
-        pairs.sort();
-        let enc = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", quote(k), quote(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        msg.extend_from_slice(enc.as_bytes());
-    }
-    use hmac::Mac;
-    let Ok(mut mac) = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) else {
-        return Reply::err(retcode::EXCEPTION, "bad secret key").into_response();
-    };
-    mac.update(&msg);
-    use base64::Engine;
-    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    if expected != sig {
-        return Reply::err(retcode::AUTHENTICATION, "SIGNATURE does not match").into_response();
-    }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await
-}
-
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let s = String::from_utf8_lossy(body);
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let d = |x: &str| {
-                percent_encoding::percent_decode_str(&x.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (d(k), d(v))
-        })
-        .collect()
-}
-
-fn quote(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
 }

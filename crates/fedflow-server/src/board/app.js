@@ -39,14 +39,26 @@ function svg(tag, attrs, ...children) {
   return e;
 }
 
+// On a server with app_key/secret_key the board logs in once with the key
+// pair (POST /board/api/login): the server sets a same-origin session cookie,
+// and every call carries it plus the X-Fedflow-Board header instead of a
+// signature. The browser does not keep the secret.
+const BOARD_HEADERS = { 'X-Fedflow-Board': '1' };
+
+function authFailed(v) {
+  if (v && v.retcode === 109) showLogin(v.retmsg);
+}
+
 async function api(path, body) {
   const r = await fetch('/v1/' + path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', ...BOARD_HEADERS },
     body: JSON.stringify(body || {}),
   });
   const v = await r.json();
   if (v.retcode !== 0) {
+    authFailed(v);
     const e = new Error(v.retmsg || ('retcode ' + v.retcode));
     e.retcode = v.retcode;
     throw e;
@@ -55,10 +67,49 @@ async function api(path, body) {
 }
 
 async function getJson(url) {
-  const r = await fetch(url);
+  const r = await fetch(url, { credentials: 'same-origin', headers: BOARD_HEADERS });
   const v = await r.json();
-  if (v.retcode !== 0) throw new Error(v.retmsg || ('retcode ' + v.retcode));
+  if (v.retcode !== 0) {
+    authFailed(v);
+    throw new Error(v.retmsg || ('retcode ' + v.retcode));
+  }
   return v.data;
+}
+
+let loginShown = false;
+
+function showLogin(msg) {
+  if (loginShown) return;
+  loginShown = true;
+  timers.forEach(clearTimeout);
+  timers = [];
+  routeGen++;
+  const key = el('input', { id: 'login-key', name: 'app_key', autocomplete: 'username' });
+  const secret = el('input', { id: 'login-secret', name: 'secret_key', type: 'password', autocomplete: 'current-password' });
+  const err = el('p', { id: 'login-error', class: 'muted' });
+  const form = el('form', { id: 'login', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const r = await fetch('/board/api/login', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ app_key: key.value, secret_key: secret.value }),
+    });
+    const v = await r.json();
+    if (v.retcode === 0) {
+      loginShown = false;
+      route();
+    } else {
+      err.textContent = v.retmsg || 'login failed';
+    }
+  } },
+  el('h2', { text: 'This server requires signed requests' }),
+  el('p', { class: 'muted', text: msg || '' }),
+  el('label', {}, 'app_key ', key), ' ',
+  el('label', {}, 'secret_key ', secret), ' ',
+  el('button', { type: 'submit', text: 'Log in' }),
+  err);
+  document.getElementById('app').replaceChildren(form);
 }
 
 function fmtTime(ms) {

@@ -11,6 +11,10 @@
 //!   the next call starts.
 //! * `GET /board/api/jobs?limit=&page=&status=&q=` — `job/list/job`'s reply
 //!   filtered by status and job id substring (the list API has no filters).
+//! * `POST /board/api/login` `{app_key, secret_key}` — on a server with keys,
+//!   a same-origin session cookie; the board's calls carry it and the
+//!   `X-Fedflow-Board` header instead of a signature (the page asks for the
+//!   key pair when a call answers retcode 109).
 
 use crate::api::{retcode, Reply};
 use crate::state::App;
@@ -43,6 +47,39 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/board/app.css", get(app_css))
         .route("/board/api/log", get(log))
         .route("/board/api/jobs", get(jobs))
+        .route("/board/api/login", axum::routing::post(login))
+}
+
+#[derive(Deserialize)]
+struct Login {
+    app_key: String,
+    secret_key: String,
+}
+
+/// `POST /board/api/login` `{app_key, secret_key}`: on a signing server, a
+/// session cookie that stands in for the signature on the board's calls
+/// (which also carry `X-Fedflow-Board`, see [`crate::api::auth`]); the
+/// browser never holds the secret after this call.
+async fn login(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    if app.config.keys().is_none() {
+        return Reply::ok(json!({"signing": false})).into_response();
+    }
+    let Ok(l) = serde_json::from_slice::<Login>(&body) else {
+        return Reply::err(retcode::ARGUMENT, "expected {\"app_key\", \"secret_key\"}")
+            .into_response();
+    };
+    match crate::api::auth::board_login(&app, &l.app_key, &l.secret_key) {
+        Some(cookie) => (
+            [(header::SET_COOKIE, cookie)],
+            Reply::ok(json!({"signing": true})),
+        )
+            .into_response(),
+        None => {
+            // Slows guessing down.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            Reply::err(retcode::AUTHENTICATION, "wrong app_key or secret_key").into_response()
+        }
+    }
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -22,6 +22,14 @@ pub struct ServerArgs {
     /// Party ids this server hosts (repeatable; default: all, standalone).
     #[arg(long = "party-id")]
     party_ids: Vec<u64>,
+    /// Start a cluster-mode server on a non-loopback address without
+    /// app_key/secret_key or [tls] (and accept party routes from any address):
+    /// for closed test networks only.
+    #[arg(long)]
+    insecure: bool,
+    /// Task executors running at once (overrides max_executors).
+    #[arg(long)]
+    max_executors: Option<usize>,
 }
 
 pub fn run_server(a: ServerArgs, data_dir: Option<&Path>) -> Result<()> {
@@ -41,6 +49,12 @@ pub fn run_server(a: ServerArgs, data_dir: Option<&Path>) -> Result<()> {
     }
     if !a.party_ids.is_empty() {
         cfg.party_ids = a.party_ids;
+    }
+    if a.insecure {
+        cfg.insecure = true;
+    }
+    if let Some(n) = a.max_executors {
+        cfg.max_executors = n;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
