@@ -8,6 +8,10 @@
 use fedflow_core::{RowBlock, SpillingBlockBuilder};
 use std::borrow::Cow;
 
+/// Most partitions a received table may announce (far above any real
+/// table's; found by the `wire` fuzz target: 2^32 - 1 aborted the receiver).
+pub(crate) const MAX_TABLE_PARTITIONS: u32 = 1 << 16;
+
 /// What a message carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -144,6 +148,14 @@ impl<'a> Assembler<'a> {
             Kind::Table => {
                 if head.partitions == 0 {
                     return Err("a table needs at least one partition".into());
+                }
+                // The count comes from the peer: one builder each is made
+                // below, so an unbounded count aborts the process.
+                if head.partitions > MAX_TABLE_PARTITIONS {
+                    return Err(format!(
+                        "a table of {} partitions announced, at most {MAX_TABLE_PARTITIONS} accepted",
+                        head.partitions
+                    ));
                 }
                 let dir = crate::recv_spill_dir();
                 self.builders = (0..head.partitions)
@@ -462,5 +474,26 @@ mod tests {
             panic!()
         };
         assert_eq!(b, b"abcdef");
+    }
+
+    #[test]
+    fn a_huge_partition_count_is_refused_not_allocated() {
+        let mut a = Assembler::new(Kind::Table);
+        let e = a
+            .head(Head {
+                kind: Kind::Table,
+                len: 0,
+                partitions: u32::MAX,
+            })
+            .unwrap_err();
+        assert!(e.contains("4294967295 partitions"), "{e}");
+        assert!(a.chunk(0, 0, 0, b"").is_err(), "no header was taken");
+        let mut ok = Assembler::new(Kind::Table);
+        ok.head(Head {
+            kind: Kind::Table,
+            len: 0,
+            partitions: MAX_TABLE_PARTITIONS,
+        })
+        .unwrap();
     }
 }
