@@ -45,8 +45,23 @@ fn allowed(kind: NameKind, c: char) -> bool {
         || (kind == NameKind::ModelId && c == '#')
 }
 
+/// The longest table name accepted (bytes): output tables are named
+/// `{job_id}_{component}_{role}_{party_id}_{index}`, so they may be longer
+/// than one name.
+pub const MAX_TABLE_NAME_LEN: usize = 255;
+
 /// Checks `value` (from `field`) against the rule for `kind`.
 pub fn check_kind(field: &str, value: &str, kind: NameKind) -> Result<(), NameError> {
+    check_with(field, value, kind, MAX_NAME_LEN)
+}
+
+/// Checks a table name or namespace (as [`check`], up to
+/// [`MAX_TABLE_NAME_LEN`] bytes).
+pub fn check_table(field: &str, value: &str) -> Result<(), NameError> {
+    check_with(field, value, NameKind::Plain, MAX_TABLE_NAME_LEN)
+}
+
+fn check_with(field: &str, value: &str, kind: NameKind, max: usize) -> Result<(), NameError> {
     let err = |rule: &'static str| NameError {
         field: field.to_string(),
         shown: value.escape_debug().take(80).collect(),
@@ -55,8 +70,12 @@ pub fn check_kind(field: &str, value: &str, kind: NameKind) -> Result<(), NameEr
     if value.is_empty() {
         return Err(err("it is empty"));
     }
-    if value.len() > MAX_NAME_LEN {
-        return Err(err("it is longer than 128 bytes"));
+    if value.len() > max {
+        return Err(err(if max == MAX_NAME_LEN {
+            "it is longer than 128 bytes"
+        } else {
+            "it is longer than 255 bytes"
+        }));
     }
     if value.starts_with('.') || value.starts_with('-') {
         return Err(err("it must not start with '.' or '-'"));

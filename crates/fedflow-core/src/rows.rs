@@ -479,8 +479,17 @@ fn read_varint(buf: &[u8]) -> Option<(usize, usize)> {
         if shift > 63 {
             return None;
         }
+        // The 10th byte holds bit 63 only.
+        if shift == 63 && b & 0x7e != 0 {
+            return None;
+        }
         n |= ((b & 0x7f) as usize) << shift;
         if b & 0x80 == 0 {
+            // Only the shortest encoding is valid (the writer emits it and
+            // `chunks` relies on it): a last byte of 0 after the first is padding.
+            if i > 0 && *b == 0 {
+                return None;
+            }
             return Some((n, i + 1));
         }
         shift += 7;
@@ -494,10 +503,11 @@ fn count_rows(mut buf: &[u8]) -> Result<usize, String> {
         for part in ["key", "value"] {
             let (l, n) =
                 read_varint(buf).ok_or_else(|| format!("row {count}: bad {part} length"))?;
-            if buf.len() < n + l {
-                return Err(format!("row {count}: {part} runs past the end"));
-            }
-            buf = &buf[n + l..];
+            let end = n
+                .checked_add(l)
+                .filter(|&e| e <= buf.len())
+                .ok_or_else(|| format!("row {count}: {part} runs past the end"))?;
+            buf = &buf[end..];
         }
         count += 1;
     }
@@ -506,6 +516,17 @@ fn count_rows(mut buf: &[u8]) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn overlong_and_padded_lengths_are_refused() {
+        // A key length of usize::MAX (n + l would wrap) and a padded varint.
+        assert!(super::count_rows(&[
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00
+        ])
+        .is_err());
+        assert!(super::count_rows(&[0x80, 0x00, 0x00]).is_err());
+        assert_eq!(super::count_rows(&[0x01, b'k', 0x00]), Ok(1));
+    }
 
     #[test]
     fn spilling_builder_moves_big_blocks_to_an_unlinked_mapped_file() {

@@ -128,6 +128,10 @@ pub struct ServerConfig {
     /// The control plane between servers over HTTPS with mTLS ([`crate::tls`]).
     #[serde(default)]
     pub tls: Option<crate::tls::ControlTls>,
+    /// Where requests may make this server read and write files
+    /// ([`crate::confine`]).
+    #[serde(default)]
+    pub paths: crate::confine::PathsConfig,
     /// Accept multipart bodies that carry no signed `X-Fedflow-Body-Sha256`
     /// (fate-client's `flow data upload` on a signing server).
     #[serde(default)]
@@ -196,6 +200,7 @@ impl Default for ServerConfig {
             executor: None,
             federation: FederationSettings::default(),
             tls: None,
+            paths: crate::confine::PathsConfig::default(),
             unsigned_multipart: false,
             insecure: false,
             max_body_mb: default_max_body_mb(),

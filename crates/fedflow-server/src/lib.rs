@@ -13,6 +13,7 @@
 pub mod api;
 pub mod board;
 pub mod config;
+pub mod confine;
 pub mod party;
 pub mod scheduler;
 mod state;

@@ -132,7 +132,8 @@ impl App {
                 t.party.role.as_str(),
                 t.party.party_id,
                 &t.component,
-            );
+            )
+            .map_err(|e| early(e.to_string()))?;
         std::fs::create_dir_all(&log_dir)
             .map_err(|e| early(format!("log dir {}: {e}", log_dir.display())))?;
         let log_path = log_dir.join("INFO.log");

@@ -25,6 +25,8 @@ pub struct App {
     pub models: ModelStore,
     /// The executable that runs tasks.
     pub executor: PathBuf,
+    /// Where requests may read and write files.
+    pub confine: crate::confine::Confinement,
     pub(crate) children: Mutex<HashMap<TaskKey, Child>>,
     /// Jobs a user asked to stop, with the state to end in.
     pub(crate) stopping: Mutex<HashMap<String, String>>,
@@ -48,7 +50,12 @@ impl App {
         let url = config.meta_url();
         let db = fedflow_storage::open_db(&url)?;
         let store = JobStore::new(db)?;
-        let storage = StorageContext::open(&config.data_dir, Some(&url))?;
+        let mut storage = StorageContext::open(&config.data_dir, Some(&url))?;
+        let confine =
+            crate::confine::Confinement::new(&config.paths, &config.data_dir, &storage.path_root)
+                .map_err(|e| ServerError::Config(format!("[paths]: {e}")))?;
+        storage.address_roots = Some(confine.address_roots.clone());
+        crate::confine::clean_upload_temp(&config.data_dir);
         let models = ModelStore::new(&config.data_dir);
         let executor = match &config.executor {
             Some(p) => p.clone(),
@@ -61,6 +68,7 @@ impl App {
             storage,
             models,
             executor,
+            confine,
             children: Mutex::new(HashMap::new()),
             stopping: Mutex::new(HashMap::new()),
             scheduling: Mutex::new(HashSet::new()),
@@ -189,15 +197,20 @@ impl App {
         role: &str,
         party_id: u64,
         component: &str,
-    ) -> PathBuf {
-        self.job_log_dir(job_id)
+    ) -> Result<PathBuf, fedflow_core::names::NameError> {
+        fedflow_core::names::check("role", role)?;
+        fedflow_core::names::check("component_name", component)?;
+        Ok(self
+            .job_log_dir(job_id)?
             .join(role)
             .join(party_id.to_string())
-            .join(component)
+            .join(component))
     }
 
-    /// A job's log directory.
-    pub fn job_log_dir(&self, job_id: &str) -> PathBuf {
-        self.config.data_dir.join("logs").join(job_id)
+    /// A job's log directory (the job id checked by [`fedflow_core::names`]
+    /// first, so no id climbs out of the logs tree).
+    pub fn job_log_dir(&self, job_id: &str) -> Result<PathBuf, fedflow_core::names::NameError> {
+        fedflow_core::names::check("job_id", job_id)?;
+        Ok(self.config.data_dir.join("logs").join(job_id))
     }
 }

@@ -62,6 +62,17 @@ pub enum StorageError {
         /// The address (JSON).
         address: String,
     },
+    /// A client-given path or address outside the roots the server allows
+    /// (see [`crate::confine`]).
+    #[error("field '{field}': '{path}' is outside the allowed directories ({allowed})")]
+    Confined {
+        /// The request field (FATE's name).
+        field: String,
+        /// The path as given.
+        path: String,
+        /// The allowed roots.
+        allowed: String,
+    },
     /// A path-engine address fedflow cannot read or write itself.
     #[error("table address {address}: fedflow reads and writes only file:// paths itself; this address needs the Spark engine (computing_engine: SPARK)")]
     NeedsSpark {
@@ -138,29 +149,13 @@ impl From<rusqlite::Error> for StorageError {
 /// Result with [`StorageError`].
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-/// Checks a namespace or table name: it becomes a directory name, so it must be
-/// non-empty, must not contain path separators or NUL, must not be `.`/`..` and
-/// must not start with `.` (names starting with `.` are reserved for temporary
-/// directories).
+/// Checks a namespace or table name: it becomes a directory name, so it
+/// must follow [`fedflow_core::names`]' rule (`[A-Za-z0-9_.-]`, not starting
+/// with `.` or `-`, no `..`, at most 255 bytes).
 pub fn validate_name(what: &'static str, value: &str) -> Result<()> {
-    let bad = |reason| {
-        Err(StorageError::InvalidName {
-            what,
-            value: value.to_string(),
-            reason,
-        })
-    };
-    if value.is_empty() {
-        return bad("must not be empty");
-    }
-    if value.len() > 255 {
-        return bad("must be at most 255 bytes");
-    }
-    if value.contains(['/', '\\', '\0']) {
-        return bad("must not contain '/', '\\' or NUL");
-    }
-    if value.starts_with('.') {
-        return bad("must not start with '.'");
-    }
-    Ok(())
+    fedflow_core::names::check_table(what, value).map_err(|e| StorageError::InvalidName {
+        what,
+        value: e.shown,
+        reason: e.rule,
+    })
 }

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod conf;
+pub mod confine;
 pub mod db;
 #[cfg(feature = "mysql")]
 pub mod db_mysql;
@@ -28,7 +29,8 @@ pub use meta::{MetaStore, SqlMetaStore, SqliteMetaStore, TableMeta, TableOrigin,
 pub use path::{is_path_engine, path_engine, PathStorage};
 pub use table::{LocalStorage, StageWriter, StagedTable, StoreAddress, TableStorage};
 pub use upload::{
-    download, read_checked, require_table, upload, upload_buffered, UPLOAD_BUFFER_BYTES,
+    download, download_with, read_checked, require_table, upload, upload_buffered, ValueRenderer,
+    UPLOAD_BUFFER_BYTES,
 };
 
 use std::path::Path;
@@ -50,6 +52,10 @@ pub struct StorageContext {
     /// Root URI of the path engine's tables (`LOCALFS`/`HDFS`):
     /// `$FEDFLOW_STORAGE_PATH_ROOT`, else `file://<root>/localfs`.
     pub path_root: String,
+    /// Where an upload's `storage_address` may point: `None` (a local CLI,
+    /// whose user owns the files) allows any address; a server sets the
+    /// path root plus its configured roots ([`crate::confine::confine_uri`]).
+    pub address_roots: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for StorageContext {
@@ -91,6 +97,7 @@ impl StorageContext {
             storage: Arc::new(LocalStorage::new(root)),
             meta,
             path_root,
+            address_roots: None,
         })
     }
 
@@ -102,7 +109,13 @@ impl StorageContext {
         match &conf.storage_engine {
             Some(e) if is_path_engine(e) => {
                 let store = match &conf.storage_address {
-                    Some(a) => PathStorage::at(&self.path_root, a)?,
+                    Some(a) => {
+                        let a = match &self.address_roots {
+                            Some(roots) => confine::confine_uri("storage_address", a, roots)?,
+                            None => a.clone(),
+                        };
+                        PathStorage::at(&self.path_root, &a)?
+                    }
                     None => PathStorage::new(&self.path_root)?,
                 };
                 upload::upload(conf, &store, self.meta.as_ref())
@@ -124,8 +137,21 @@ impl StorageContext {
         out: &Path,
         delimiter: &str,
     ) -> Result<u64> {
+        self.download_with(namespace, name, out, delimiter, None)
+    }
+
+    /// Downloads a table by name (see [`download_with()`]: `render` turns
+    /// component output values into CSV fields).
+    pub fn download_with(
+        &self,
+        namespace: &str,
+        name: &str,
+        out: &Path,
+        delimiter: &str,
+        render: Option<ValueRenderer>,
+    ) -> Result<u64> {
         let meta = require_table(self.meta.as_ref(), namespace, name)?;
-        upload::download(&meta, self.storage.as_ref(), out, delimiter)
+        upload::download_with(&meta, self.storage.as_ref(), out, delimiter, render)
     }
 
     /// Reads a table's partitions by name (memory-mapped), checked against its

@@ -340,6 +340,10 @@ impl TableStorage for PathStorage {
                 address: staged.temp.to_json(),
             });
         };
+        if let Err(e) = crate::confine::check_table_dir(&dir) {
+            remove_dir(scratch)?;
+            return Err(e);
+        }
         replace_dir(&scratch.join("out"), &dir)?;
         remove_dir(scratch)?;
         tracing::info!(table = %format!("{}.{}", staged.namespace, staged.name),
@@ -368,6 +372,7 @@ impl TableStorage for PathStorage {
 
     fn delete_table(&self, address: &StoreAddress) -> Result<bool> {
         let dir = local_dir(uri_of(address)?)?;
+        crate::confine::check_table_dir(&dir)?;
         crate::table::delete_dir(&dir)
     }
 

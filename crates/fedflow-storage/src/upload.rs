@@ -88,6 +88,15 @@ fn field_count(line: &str, delim: &str) -> usize {
     }
 }
 
+/// Whether a headerless row is dense data: every field after the id is a
+/// number (or empty), so rows of other widths are errors. Tag and
+/// `tag:value` rows are not.
+fn dense_row(line: &str, delim: &str) -> bool {
+    line.split(delim)
+        .skip(1)
+        .all(|f| f.trim().is_empty() || f.trim().parse::<f64>().is_ok())
+}
+
 /// A prefix unique to this upload, in the style of FATE's `uuid1().hex`.
 fn sid_prefix() -> String {
     let seed = unique_suffix();
@@ -145,6 +154,10 @@ fn parse_file(
     let mut part_of_data = Vec::new();
     let mut schema = TableSchema::default();
     let mut header_fields: Option<usize> = None;
+    // Without a header: (line, field count) of the first row, which every row
+    // must match when that row is dense numeric data (sparse tag / tag:value
+    // rows have varying widths by nature).
+    let mut first_row: Option<(u64, usize)> = None;
     let mut need_header = conf.head;
     let mut any_line = false;
     let prefix = if conf.extend_sid && !conf.auto_increasing_sid {
@@ -175,6 +188,15 @@ fn parse_file(
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if let Some(at) = bytes.iter().position(|&b| b == b'\r') {
+            return Err(input_err(
+                path,
+                Some(lineno),
+                format!(
+                    "carriage return inside the line (at byte {at}): expected LF or CRLF line endings (CR-only line endings are not supported)"
+                ),
+            ));
+        }
         any_line = true;
         let line = std::str::from_utf8(bytes).map_err(|e| {
             input_err(
@@ -202,15 +224,24 @@ fn parse_file(
             continue;
         }
 
-        if let Some(expected) = header_fields {
-            let got = field_count(line, delim);
-            if got != expected {
+        let got = field_count(line, delim);
+        match (header_fields, first_row) {
+            (Some(expected), _) if got != expected => {
                 return Err(input_err(
                     path,
                     Some(lineno),
                     format!("{got} fields, header has {expected}"),
                 ));
             }
+            (None, Some((first, expected))) if got != expected => {
+                return Err(input_err(
+                    path,
+                    Some(lineno),
+                    format!("{got} fields, the first row (line {first}) has {expected}"),
+                ));
+            }
+            (None, None) if dense_row(line, delim) => first_row = Some((lineno, got)),
+            _ => {}
         }
 
         let (key, value): (&str, &str) = if conf.extend_sid {
@@ -458,6 +489,23 @@ pub fn download(
     out: &Path,
     delimiter: &str,
 ) -> Result<u64> {
+    download_with(meta, storage, out, delimiter, None)
+}
+
+/// Renders a stored value that is not a string (a component's output
+/// instance or prediction) as the comma-separated fields of a CSV line.
+pub type ValueRenderer = fn(&[u8]) -> String;
+
+/// [`download()`], with `render` turning values that are not strings (the
+/// rows of components' output tables) into CSV fields; without it such a
+/// table fails to decode.
+pub fn download_with(
+    meta: &TableMeta,
+    storage: &dyn TableStorage,
+    out: &Path,
+    delimiter: &str,
+    render: Option<ValueRenderer>,
+) -> Result<u64> {
     if delimiter.is_empty() {
         return Err(StorageError::Conf {
             field: "delimiter".into(),
@@ -520,10 +568,14 @@ pub fn download(
         }
         let context = format!("download {}.{}", meta.namespace, meta.name);
         let dec = |bytes: &[u8], what: &str| -> Result<String> {
-            fedflow_core::decode::<String>(bytes).map_err(|source| StorageError::Codec {
-                context: format!("{context}: {what}"),
-                source,
-            })
+            match (fedflow_core::decode::<String>(bytes), render) {
+                (Ok(s), _) => Ok(s),
+                (Err(_), Some(r)) => Ok(r(bytes)),
+                (Err(source), None) => Err(StorageError::Codec {
+                    context: format!("{context}: {what}"),
+                    source,
+                }),
+            }
         };
         let emit = |w: &mut BufWriter<File>, k: &str, v: &str| -> Result<()> {
             if meta.extend_sid {

@@ -523,3 +523,89 @@ fn localfs_upload_download_matches_local_and_hdfs_needs_spark() {
     );
     assert!(ctx.meta.get_table_meta("ns", "h").unwrap().is_none());
 }
+
+#[test]
+fn cr_only_files_ragged_headerless_rows_and_bad_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = StorageContext::open_local(dir.path()).unwrap();
+    let src = dir.path().join("in.csv");
+    // CR-only line endings: one "line" with carriage returns inside.
+    std::fs::write(&src, "id,a\r1,2\r3,4\r").unwrap();
+    let e = ctx
+        .upload(&conf(&src, "ns", "cr", 2))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 1: carriage return inside the line"), "{e}");
+    // Headerless dense rows must all have the first row's width.
+    std::fs::write(&src, "1,2,3\n2,3,4\n3,4\n").unwrap();
+    let mut c = conf(&src, "ns", "ragged", 2);
+    c.head = false;
+    let e = ctx.upload(&c).unwrap_err().to_string();
+    assert!(
+        e.ends_with("line 3: 2 fields, the first row (line 1) has 3"),
+        "{e}"
+    );
+    assert!(ctx.meta.get_table_meta("ns", "ragged").unwrap().is_none());
+    assert!(ctx.meta.get_table_meta("ns", "cr").unwrap().is_none());
+    // A name with a newline is refused before anything is written.
+    let e = parse_upload_conf(
+        &json!({"file": src.to_str().unwrap(), "namespace": "ns", "table_name": "a\nb"}),
+        Path::new("/"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("upload conf: field 'table_name'"), "{e}");
+}
+
+#[test]
+fn path_tables_stay_under_the_roots_and_foreign_directories_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = StorageContext::open_local(dir.path()).unwrap();
+    ctx.address_roots = Some(vec![ctx.path_root.clone()]);
+    let src = dir.path().join("in.csv");
+    std::fs::write(&src, "id,a\n1,2\n3,4\n").unwrap();
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("precious.txt"), b"keep me").unwrap();
+    let up = |addr: &str, name: &str| {
+        parse_upload_conf(
+            &json!({"file": src.to_str().unwrap(), "namespace": "ns", "table_name": name,
+                    "storage_engine": "LOCALFS", "storage_address": addr, "drop": 1}),
+            Path::new("/"),
+        )
+        .unwrap()
+    };
+    // Outside the roots: refused, nothing touched.
+    let e = ctx
+        .upload(&up(mine.to_str().unwrap(), "t"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("field 'storage_address'"), "{e}");
+    assert_eq!(
+        std::fs::read(mine.join("precious.txt")).unwrap(),
+        b"keep me"
+    );
+    // Under the root, fine; a foreign directory there is neither replaced nor deleted.
+    let root = crate::path::local_dir(&ctx.path_root).unwrap();
+    let foreign = root.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), b"not a table").unwrap();
+    let e = ctx
+        .upload(&up(foreign.to_str().unwrap(), "t"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a fedflow table directory"), "{e}");
+    assert_eq!(
+        std::fs::read(foreign.join("notes.txt")).unwrap(),
+        b"not a table"
+    );
+    let m = ctx
+        .upload(&up(root.join("t").to_str().unwrap(), "t"))
+        .unwrap();
+    assert_eq!(m.count, 2);
+    // Replacing fedflow's own table works; deleting it too.
+    ctx.upload(&up(root.join("t").to_str().unwrap(), "t"))
+        .unwrap();
+    assert!(ctx.delete_table("ns", "t").unwrap());
+    assert!(!root.join("t").exists());
+}

@@ -4,6 +4,7 @@ use super::{blocking, body_json, field, opt_field, retcode, Reply, R};
 use crate::state::App;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use fedflow_core::{Party, Role};
@@ -124,6 +125,23 @@ async fn upload(State(app): State<Arc<App>>, req: Request) -> R {
                 o.insert(k.clone(), v.clone());
             }
         }
+        // No file in the request: the conf names a server-side file, which
+        // FATE reads only with use_local_data = 0 and fedflow only under
+        // the configured roots.
+        if matches!(conf.get("use_local_data"), Some(v) if v == &json!(1) || v == &json!(true) || v == &json!("1"))
+        {
+            return Err(Reply::err(
+                retcode::ARGUMENT,
+                "upload conf: field 'use_local_data': 1 says the client sends the file, but the request carries none (expected a multipart body with a 'file' field)",
+            ));
+        }
+        if let Some(f) = conf.get("file").and_then(Value::as_str) {
+            let p = app
+                .confine
+                .upload_file(f)
+                .map_err(|e| Reply::err(retcode::ARGUMENT, e))?;
+            conf["file"] = json!(p.display().to_string());
+        }
     }
     blocking(move || {
         let base = app.config.data_dir.clone();
@@ -155,29 +173,89 @@ async fn upload(State(app): State<Arc<App>>, req: Request) -> R {
         Ok(Reply::ok(json!({
             "job_id": job_id, "namespace": meta.namespace, "table_name": meta.name, "count": meta.count,
             "partition": meta.partitions, "board_url": format!("http://{}/#/job/{}", app.config.listen, job_id),
-            "logs_directory": app.job_log_dir(&job_id).display().to_string(),
+            "logs_directory": app.job_log_dir(&job_id).map(|d| d.display().to_string()).unwrap_or_default(),
         }))
         .job(&job_id))
     })
     .await
 }
 
-async fn download(State(app): State<Arc<App>>, body: Bytes) -> R {
-    let v = body_json(&body)?;
-    blocking(move || {
+/// FATE's download: the table as CSV, written to `output_path` under the
+/// server's export area ([`crate::confine`]), or, without `output_path`,
+/// streamed back as the reply body (`text/csv`).
+async fn download(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let v = match body_json(&body) {
+        Ok(v) => v,
+        Err(r) => return r.into_response(),
+    };
+    let app2 = app.clone();
+    let r = tokio::task::spawn_blocking(move || -> Result<(Value, Option<PathBuf>), Reply> {
+        let app = app2;
         let ns = field(&v, "namespace")?.to_string();
         let name = field(&v, "table_name")?.to_string();
-        let out = PathBuf::from(field(&v, "output_path")?);
+        for (f, x) in [("namespace", &ns), ("table_name", &name)] {
+            fedflow_core::names::check_table(f, x)
+                .map_err(|e| Reply::err(retcode::ARGUMENT, e.to_string()))?;
+        }
         let delim = opt_field(&v, "delimiter").unwrap_or_else(|| ",".into());
+        let stream = v.get("output_path").is_none_or(Value::is_null);
+        let out = if stream {
+            let tmp = app.confine.export_dir().join(format!(
+                ".stream-{}-{}.csv",
+                std::process::id(),
+                fedflow_flow::new_job_id()
+            ));
+            tmp
+        } else {
+            let o = field(&v, "output_path")?;
+            app.confine
+                .export_path(o)
+                .map_err(|e| Reply::err(retcode::ARGUMENT, e))?
+        };
         let n = app
             .storage
-            .download(&ns, &name, &out, &delim)
+            .download_with(&ns, &name, &out, &delim, Some(fedflow_components::preview_value))
             .map_err(|e| Reply::err(retcode::DATA, e.to_string()))?;
-        Ok(Reply::ok(
-            json!({"namespace": ns, "table_name": name, "output_path": out, "count": n}),
+        Ok((
+            json!({"namespace": ns, "table_name": name, "output_path": if stream { Value::Null } else { json!(out) }, "count": n}),
+            stream.then_some(out),
         ))
     })
-    .await
+    .await;
+    match r {
+        Ok(Ok((data, None))) => Reply::ok(data).into_response(),
+        Ok(Ok((data, Some(tmp)))) => {
+            let file = match std::fs::File::open(&tmp) {
+                Ok(f) => f,
+                Err(e) => return Reply::err(retcode::EXCEPTION, e.to_string()).into_response(),
+            };
+            // The open handle keeps the data readable; the name goes now.
+            let _ = std::fs::remove_file(&tmp);
+            let file = tokio::fs::File::from_std(file);
+            let stream = futures_util::stream::unfold(file, |mut f| async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = vec![0u8; 1 << 16];
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
+                    }
+                    Err(e) => Some((Err(e), f)),
+                }
+            });
+            (
+                [
+                    ("content-type", "text/csv".to_string()),
+                    ("x-fedflow-count", data["count"].to_string()),
+                ],
+                axum::body::Body::from_stream(stream),
+            )
+                .into_response()
+        }
+        Ok(Err(r)) => r.into_response(),
+        Err(e) => Reply::err(retcode::EXCEPTION, e.to_string()).into_response(),
+    }
 }
 
 fn table_json(m: &TableMeta) -> Value {

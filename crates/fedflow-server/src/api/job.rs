@@ -89,7 +89,7 @@ async fn submit(State(app): State<Arc<App>>, body: Bytes) -> R {
     })?;
     blocking(move || {
         let s = scheduler::submit(&app, dsl.clone(), conf).map_err(|e| Reply::err(retcode::ARGUMENT, e))?;
-        let logs = app.job_log_dir(&s.job_id);
+        let logs = app.job_log_dir(&s.job_id).map_err(|e| Reply::err(retcode::ARGUMENT, e.to_string()))?;
         Ok(Reply::ok(json!({
             "job_id": s.job_id,
             "model_info": {"model_id": s.model_id, "model_version": s.model_version},
@@ -318,7 +318,10 @@ async fn log_download(State(app): State<Arc<App>>, body: Bytes) -> Response {
         Ok(j) => j.to_string(),
         Err(r) => return r.into_response(),
     };
-    let dir = app.job_log_dir(&job_id);
+    let dir = match app.job_log_dir(&job_id) {
+        Ok(d) => d,
+        Err(e) => return Reply::err(retcode::ARGUMENT, e.to_string()).into_response(),
+    };
     let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
         if !dir.is_dir() {
             return Err(format!("no logs for job {job_id}"));

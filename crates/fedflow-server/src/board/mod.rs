@@ -133,9 +133,10 @@ async fn log(State(app): State<Arc<App>>, q: Result<Query<LogQuery>, QueryReject
     if ![&q.job_id, &q.role, &q.component].iter().all(|s| safe(s)) {
         return Reply::err(retcode::ARGUMENT, "bad job_id, role or component");
     }
-    let path = app
-        .task_log_dir(&q.job_id, &q.role, q.party_id, &q.component)
-        .join("INFO.log");
+    let path = match app.task_log_dir(&q.job_id, &q.role, q.party_id, &q.component) {
+        Ok(d) => d.join("INFO.log"),
+        Err(e) => return Reply::err(retcode::ARGUMENT, e.to_string()),
+    };
     let r = tokio::task::spawn_blocking(move || read_from(&path, q.offset)).await;
     match r {
         Ok(Ok(Some((text, offset, size)))) => {
