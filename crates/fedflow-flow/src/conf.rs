@@ -285,6 +285,14 @@ impl JobConf {
                 .enumerate()
                 .map(|(i, id)| party_id(id, &format!("{path}.{i}")))
                 .collect::<Result<Vec<_>, _>>()?;
+            for (i, id) in ids.iter().enumerate() {
+                if let Some(first) = ids[..i].iter().position(|x| x == id) {
+                    return Err(err(
+                        format!("{path}.{i}"),
+                        format!("party id {id} is listed twice in role {r} (also at index {first}): each party plays a role once"),
+                    ));
+                }
+            }
             roster.0.insert(rl, ids);
         }
         if roster.0.is_empty() {

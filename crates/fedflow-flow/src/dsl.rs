@@ -75,6 +75,8 @@ impl Dsl {
         }
         let mut defs = Vec::new();
         for (name, c) in comps {
+            fedflow_core::names::check("component name", name)
+                .map_err(|e| err(format!("components.{}", name.escape_debug()), e.to_string()))?;
             let path = format!("components.{name}");
             let c = obj(c, &path)?;
             let module = c

@@ -165,6 +165,8 @@ struct PartyState {
 pub fn run_job(conf: &JobConf, dsl: &Dsl, options: &RunOptions) -> Result<JobReport, ConfError> {
     validate(conf, dsl)?;
     let job_id = options.job_id.clone().unwrap_or_else(new_job_id);
+    fedflow_core::names::check("job_id", &job_id)
+        .map_err(|e| crate::conf::err("--job-id", e.to_string()))?;
     let parties: Vec<(Party, usize)> = conf
         .parties()
         .into_iter()

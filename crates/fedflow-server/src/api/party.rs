@@ -42,6 +42,16 @@ fn party(role: &str, pid: u64) -> Result<Party, Reply> {
     ))
 }
 
+/// Checks the names of a party route's path (they become log and mailbox
+/// paths) against [`fedflow_core::names`].
+fn names(pairs: &[(&str, &str)]) -> Result<(), Reply> {
+    for (f, v) in pairs {
+        fedflow_core::names::check(f, v)
+            .map_err(|e| Reply::err(retcode::ARGUMENT, e.to_string()))?;
+    }
+    Ok(())
+}
+
 fn fed(e: String) -> Reply {
     Reply::err(retcode::FEDERATED, e)
 }
@@ -51,6 +61,7 @@ async fn create(
     Path((job_id, role, pid)): Path<(String, String, u64)>,
     body: Bytes,
 ) -> R {
+    names(&[("job_id", &job_id)])?;
     let v = body_json(&body)?;
     blocking(move || {
         let req: CreateJob =
@@ -69,6 +80,7 @@ async fn job_status(
     Path((job_id, role, pid, status)): Path<(String, String, u64, String)>,
     body: Bytes,
 ) -> R {
+    names(&[("job_id", &job_id), ("status", &status)])?;
     let v = body_json(&body)?;
     blocking(move || {
         let error = v.get("error").and_then(|e| e.as_str()).map(str::to_string);
@@ -86,6 +98,7 @@ fn addr(
     role: &str,
     pid: u64,
 ) -> Result<TaskAddr, Reply> {
+    names(&[("job_id", &job_id), ("component_name", &component)])?;
     Ok(TaskAddr {
         job_id,
         component,

@@ -188,7 +188,13 @@ pub fn run_data(cmd: DataCommand, dir: &Path, server: &Option<String>) -> Result
                     _ => bail!("download: give -c CONF, or all of -t TABLE -n NAMESPACE -o OUTPUT"),
                 },
             };
-            let n = open(dir)?.download(&ns, &name, &out, &delim)?;
+            let n = open(dir)?.download_with(
+                &ns,
+                &name,
+                &out,
+                &delim,
+                Some(fedflow_components::preview_value),
+            )?;
             println!("downloaded {ns}.{name}: {n} rows to {}", out.display());
             Ok(())
         }
