@@ -197,3 +197,41 @@ fn bad_uploads_name_the_problem_and_write_nothing() {
     );
     assert_fails_with(&o, &["not found"]);
 }
+
+/// `table info --rows N` shows N rows, also past the 100 the meta row keeps.
+#[test]
+fn table_info_rows_past_one_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let c = upload_conf(
+        d,
+        "breast_rows",
+        &shared().join("data/breast_hetero_guest.csv"),
+        "",
+    );
+    let o = fedflow(d, &["data", "upload", "-c", &c]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = fedflow(
+        d,
+        &[
+            "table",
+            "info",
+            "-t",
+            "breast_rows",
+            "-n",
+            "experiment",
+            "--rows",
+            "150",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let shown = out
+        .split("first rows:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .count();
+    assert_eq!(shown, 150, "{out}");
+}

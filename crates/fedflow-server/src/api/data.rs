@@ -293,11 +293,14 @@ async fn table_delete(State(app): State<Arc<App>>, body: Bytes) -> R {
     blocking(move || {
         let ns = field(&v, "namespace")?.to_string();
         let name = field(&v, "table_name")?.to_string();
-        if !app
-            .storage
-            .delete_table(&ns, &name)
-            .map_err(|e| Reply::err(retcode::EXCEPTION, e.to_string()))?
-        {
+        if !app.storage.delete_table(&ns, &name).map_err(|e| {
+            let code = match e {
+                fedflow_storage::StorageError::InvalidName { .. }
+                | fedflow_storage::StorageError::Conf { .. } => retcode::ARGUMENT,
+                _ => retcode::EXCEPTION,
+            };
+            Reply::err(code, e.to_string())
+        })? {
             return Err(Reply::err(retcode::DATA, format!("no table {ns}.{name}")));
         }
         Ok(Reply::ok(json!({"namespace": ns, "table_name": name})))

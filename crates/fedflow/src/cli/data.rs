@@ -234,8 +234,21 @@ pub fn run_table(cmd: TableCommand, dir: &Path, server: &Option<String>) -> Resu
             println!("header     {}", meta.schema.header);
             println!("origin     {}", meta.origin.as_str());
             println!("first rows:");
-            for (k, v) in meta.part_of_data.iter().take(rows) {
-                println!("  {k}{}{v}", meta.id_delimiter);
+            if rows <= meta.part_of_data.len() || meta.count <= meta.part_of_data.len() as u64 {
+                for (k, v) in meta.part_of_data.iter().take(rows) {
+                    println!("  {k}{}{v}", meta.id_delimiter);
+                }
+            } else {
+                // More than the meta row keeps (100): read them from the table.
+                let blocks = fedflow_storage::read_checked(&meta, ctx.storage.as_ref())?;
+                for (k, v) in blocks.iter().flat_map(|b| b.iter()).take(rows) {
+                    println!(
+                        "  {}{}{}",
+                        fedflow_components::preview_value(k),
+                        meta.id_delimiter,
+                        fedflow_components::preview_value(v)
+                    );
+                }
             }
             Ok(())
         }
