@@ -15,3 +15,7 @@ scripts/spark.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
+# Property-based tests of the REST API against a real server (schemathesis,
+# pinned, in .venv-schemathesis): no 5xx, responses as openapi.json says,
+# nothing written outside a temp dir. About 3 minutes.
+scripts/schemathesis.sh
