@@ -39,6 +39,23 @@ pub trait Component: Send + Sync {
     fn module(&self) -> &'static str;
     /// Runs the task.
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError>;
+    /// Whether a task needs a data input (`input.data` in the DSL): every
+    /// module but the ones that make their data (Reader, SecureAddExample).
+    fn needs_data_input(&self) -> bool {
+        true
+    }
+    /// Checks the parameters one party's task would run with, before any task
+    /// of the job starts (so a bad value fails the job for every party at
+    /// once, naming the parameter). The task checks them again when it runs.
+    fn check_params(
+        &self,
+        component: &str,
+        role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        let _ = (component, role, params);
+        Ok(())
+    }
 }
 
 /// FATE module names this build implements.

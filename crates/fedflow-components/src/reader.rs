@@ -59,6 +59,23 @@ impl Component for Reader {
         "Reader"
     }
 
+    fn needs_data_input(&self) -> bool {
+        false
+    }
+
+    fn check_params(
+        &self,
+        component: &str,
+        _role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        // A role without a table (the arbiter) reads nothing; see `run`.
+        if params.get("table").is_none() {
+            return Ok(());
+        }
+        parse_params::<ReaderParam>(component, params).map(|_| ())
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         // FATE runs Reader on every role; a role without a table (the arbiter) reads nothing.
         if ctx.params.get("table").is_none() {

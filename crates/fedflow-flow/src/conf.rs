@@ -184,6 +184,30 @@ impl IndexSpec {
     }
 }
 
+/// `"-1"`, `"0|x"`-like keys: meant as a party index, never a component name.
+fn looks_like_index(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '|' | ' '))
+}
+
+/// Every value of a `{component: params}` section must be a params object (a
+/// string or number there would otherwise be dropped silently).
+fn components_are_objects(section: &Map<String, Value>, path: &str) -> Result<(), ConfError> {
+    for (cpn, params) in section {
+        if !params.is_object() {
+            return Err(err(
+                format!("{path}.{cpn}"),
+                format!(
+                    "expected the component's parameters as an object, got {}",
+                    kind(params)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ConfError> {
     v.as_object()
         .ok_or_else(|| err(path, format!("expected an object, got {}", kind(v))))
@@ -379,11 +403,17 @@ impl JobConf {
                                 ));
                             }
                         }
-                        out.push((rl, spec, obj(params, &ipath)?.clone()));
+                        let params = obj(params, &ipath)?;
+                        if inner_is_component {
+                            components_are_objects(params, &ipath)?;
+                        }
+                        out.push((rl, spec, params.clone()));
                     }
                     // FATE's toy conf writes host parameters without the index level;
                     // read such a section as applying to every party of the role.
-                    None if inner_is_component => {
+                    // A key that looks like a (bad) index, e.g. "-1", is not a component name.
+                    None if inner_is_component && !looks_like_index(idx) => {
+                        obj(params, &ipath)?;
                         tracing::warn!(
                             "{ipath}: no party index level; applying to all {r} parties"
                         );
@@ -434,6 +464,7 @@ impl JobConf {
             }
             if let Some(c) = cp.get("common") {
                 self.common_cpn = obj(c, "component_parameters.common")?.clone();
+                components_are_objects(&self.common_cpn, "component_parameters.common")?;
             }
             if let Some(r) = cp.get("role") {
                 self.role_cpn = self.role_sections(
@@ -452,6 +483,7 @@ impl JobConf {
         }
         if let Some(ap) = top.get("algorithm_parameters") {
             self.common_cpn = obj(ap, "algorithm_parameters")?.clone();
+            components_are_objects(&self.common_cpn, "algorithm_parameters")?;
         }
         if let Some(rp) = top.get("role_parameters") {
             // {role: {component: {param: [value for party 0, value for party 1, ...]}}}
@@ -758,8 +790,39 @@ mod tests {
         assert!(e(base.clone(), &|v| v["job_parameters"] =
             json!({"common": {"task_cores": "two"}}))
         .contains("task_cores"));
-        assert!(e(base, &|v| v["component_parameters"] =
+        assert!(e(base.clone(), &|v| v["component_parameters"] =
             json!({"role": {"arbiter": {"0": {}}}}))
         .starts_with("component_parameters.role.arbiter: role arbiter has no parties"));
+        // A negative index is refused, not read as a component name.
+        let neg = e(base.clone(), &|v| {
+            v["component_parameters"] = json!({"role": {"host": {"-1": {"reader_0": {}}}}})
+        });
+        assert!(
+            neg.starts_with("component_parameters.role.host.-1:") && neg.contains("party index"),
+            "{neg}"
+        );
+        // Parameters given as a string would otherwise be dropped.
+        let s = e(base.clone(), &|v| {
+            v["component_parameters"] = json!({"common": {"hetero_lr_0": "max_iter=3"}})
+        });
+        assert!(
+            s.starts_with("component_parameters.common.hetero_lr_0:") && s.contains("object"),
+            "{s}"
+        );
+        let s = e(base.clone(), &|v| {
+            v["component_parameters"] = json!({"role": {"guest": {"0": {"hetero_lr_0": 3}}}})
+        });
+        assert!(
+            s.starts_with("component_parameters.role.guest.0.hetero_lr_0:") && s.contains("object"),
+            "{s}"
+        );
+        let s = e(base, &|v| {
+            v["dsl_version"] = json!(1);
+            v["algorithm_parameters"] = json!({"hetero_lr_0": ["max_iter"]});
+        });
+        assert!(
+            s.starts_with("algorithm_parameters.hetero_lr_0:") && s.contains("object"),
+            "{s}"
+        );
     }
 }

@@ -167,7 +167,7 @@ impl Dsl {
                 } else {
                     &upd.model_outputs
                 };
-                if !declared.is_empty() && !declared.iter().any(|o| o == out) {
+                if !declared.iter().any(|o| o == out) {
                     return Err(err(
                         &path,
                         format!(
@@ -270,5 +270,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("declares no data output 'train'"));
+        // A model edge from a component that declares no model output at all.
+        let nomodel = json!({"components": {
+            "a": {"module": "X", "output": {"data": ["data"]}},
+            "b": {"module": "X", "input": {"data": {"data": ["a.data"]}, "model": ["a.model"]}}}});
+        let e = Dsl::parse(&nomodel).unwrap_err().to_string();
+        assert!(
+            e.starts_with("components.b.input.model.0:") && e.contains("declares no model output"),
+            "{e}"
+        );
+        // ... and a data edge to a component that declares no outputs.
+        let nodata = json!({"components": {
+            "reader_0": {"module": "Reader"},
+            "b": {"module": "X", "input": {"data": {"data": ["reader_0.data"]}}}}});
+        let e = Dsl::parse(&nodata).unwrap_err().to_string();
+        assert!(e.contains("declares no data output 'data'"), "{e}");
     }
 }

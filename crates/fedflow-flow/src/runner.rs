@@ -115,8 +115,9 @@ pub fn new_job_id() -> String {
 
 /// Checks that the conf and DSL fit together and that this build can run them.
 pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
+    let parties = conf.parties();
     for c in &dsl.components {
-        if component(&c.module).is_none() {
+        let Some(imp) = component(&c.module) else {
             return Err(err(
                 format!("components.{}.module", c.name),
                 format!(
@@ -125,20 +126,52 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
                     MODULES.join(", ")
                 ),
             ));
+        };
+        // A task without its data would fail on one party while the others
+        // wait for it: refuse the job instead.
+        if imp.needs_data_input() && c.data_inputs.values().all(Vec::is_empty) {
+            return Err(err(
+                format!("components.{}.input.data", c.name),
+                format!(
+                    "missing: {} needs a data input (e.g. {{\"data\": [\"reader_0.data\"]}})",
+                    c.module
+                ),
+            ));
+        }
+        for (p, idx) in &parties {
+            let params = conf.component_parameters(&c.name, p.role, *idx);
+            imp.check_params(&c.name, p.role, &params).map_err(|e| {
+                err(
+                    format!("component_parameters (for {} {})", p.role, p.party_id),
+                    e.to_string(),
+                )
+            })?;
         }
     }
-    // FATE ignores parameters of components the DSL does not have (its own
-    // example confs carry some); say so instead of refusing the job.
+    // FATE ignores parameters of components the DSL does not have; fedflow
+    // refuses them (a misspelt component name would otherwise lose its
+    // parameters silently). `fedflow testsuite` drops them from FATE's own
+    // example confs, which carry a few, and says so.
     for (cpn, path) in conf.parameter_components() {
         if dsl.get(&cpn).is_none() {
-            tracing::warn!("{path}: no component '{cpn}' in the DSL; its parameters are ignored");
+            return Err(err(
+                path,
+                format!(
+                    "no component '{cpn}' in the DSL (it has: {})",
+                    dsl.components
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
         }
     }
     let uses_pipeline = dsl
         .components
         .iter()
         .any(|c| c.model_inputs.iter().any(|m| m.starts_with("pipeline.")));
-    for (p, idx) in conf.parties() {
+    for (p, idx) in parties {
         let jp = conf.job_parameters(p.role, idx)?;
         if uses_pipeline
             && (jp.model_id.as_deref().unwrap_or("").is_empty()
@@ -599,7 +632,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_of_components_not_in_the_dsl_are_ignored_as_fate_does() {
+    fn parameters_of_components_not_in_the_dsl_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let conf = JobConf::parse(&json!({
             "dsl_version": 2,
@@ -614,7 +647,7 @@ mod tests {
             &json!({"components": {"secure_add_example_0": {"module": "SecureAddExample"}}}),
         )
         .unwrap();
-        let r = run_job(
+        let e = run_job(
             &conf,
             &dsl,
             &RunOptions {
@@ -622,8 +655,15 @@ mod tests {
                 ..Default::default()
             },
         )
-        .unwrap();
-        assert_eq!(r.status, TaskStatus::Success, "{:?}", r.first_error());
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("component_parameters.common.evaluation_0")
+                && e.contains("no component 'evaluation_0'"),
+            "{e}"
+        );
+        // Nothing ran: the data dir is untouched.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
@@ -645,5 +685,99 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("components.secure_add_example_0.module: unknown module 'HeteroFoo'"));
+    }
+
+    /// Jobs that used to succeed wrongly (or abort the process) are refused
+    /// before any party starts, with the field named.
+    #[test]
+    fn validate_refuses_wrong_successes() {
+        let dsl = |extra: serde_json::Value| {
+            let mut comps = json!({
+                "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+                "data_transform_0": {"module": "DataTransform",
+                    "input": {"data": {"data": ["reader_0.data"]}},
+                    "output": {"data": ["data"], "model": ["model"]}}
+            });
+            for (k, v) in extra.as_object().unwrap() {
+                comps[k] = v.clone();
+            }
+            Dsl::parse(&json!({ "components": comps })).unwrap()
+        };
+        let conf = |cp: serde_json::Value| {
+            JobConf::parse(&json!({
+                "dsl_version": 2, "initiator": {"role": "guest", "party_id": 9999},
+                "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
+                "component_parameters": cp
+            }))
+            .unwrap()
+        };
+        let lr = json!({"hetero_lr_0": {"module": "HeteroLR",
+            "input": {"data": {"train_data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]}}});
+        let sbt = json!({"hetero_secureboost_0": {"module": "HeteroSecureBoost",
+            "input": {"data": {"train_data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]}}});
+        let bin = json!({"hetero_feature_binning_0": {"module": "HeteroFeatureBinning",
+            "input": {"data": {"data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]}}});
+        let check = |cp: serde_json::Value, d: &Dsl, want: &[&str]| {
+            let e = validate(&conf(cp), d).unwrap_err().to_string();
+            for w in want {
+                assert!(e.contains(w), "{e} lacks {w}");
+            }
+        };
+        // Parameters for a component the DSL does not have.
+        check(
+            json!({"common": {"hetero_lr_1": {"max_iter": 3}}}),
+            &dsl(lr.clone()),
+            &[
+                "component_parameters.common.hetero_lr_1",
+                "no component 'hetero_lr_1'",
+            ],
+        );
+        // A component without its data input.
+        let no_input =
+            dsl(json!({"hetero_lr_0": {"module": "HeteroLR", "output": {"model": ["model"]}}}));
+        check(
+            json!({}),
+            &no_input,
+            &["components.hetero_lr_0.input.data", "missing"],
+        );
+        // max_iter 0 would train nothing and succeed.
+        check(
+            json!({"common": {"hetero_lr_0": {"max_iter": 0}}}),
+            &dsl(lr.clone()),
+            &["max_iter"],
+        );
+        check(
+            json!({"common": {"hetero_lr_0": {"encrypt_param": {"method": "rot13"}}}}),
+            &dsl(lr.clone()),
+            &["encrypt_param.method", "rot13"],
+        );
+        check(
+            json!({"common": {"hetero_secureboost_0": {"objective_param": {"objective": "hinge"}}}}),
+            &dsl(sbt.clone()),
+            &["objective", "hinge"],
+        );
+        check(
+            json!({"common": {"hetero_secureboost_0": {"bin_num": 1_000_000_000u64}}}),
+            &dsl(sbt),
+            &["bin_num", "65535"],
+        );
+        check(
+            json!({"common": {"hetero_feature_binning_0": {"bin_num": 1_000_000_000u64}}}),
+            &dsl(bin),
+            &["bin_num"],
+        );
+        // An allocation sized by data_num is refused before it aborts.
+        let (toy_conf, toy_dsl) = toy(1_000_000_000_000);
+        let e = validate(&toy_conf, &toy_dsl).unwrap_err().to_string();
+        assert!(e.contains("data_num"), "{e}");
+        // The well-formed job passes.
+        validate(
+            &conf(json!({"common": {"hetero_lr_0": {"max_iter": 2}}})),
+            &dsl(lr),
+        )
+        .unwrap();
     }
 }

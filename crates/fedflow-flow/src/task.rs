@@ -486,7 +486,15 @@ pub fn save_dataset_to(
         disable: false,
         description: String::new(),
         schema: TableSchema {
-            header: d.schema.header.join(","),
+            // The columns as a download renders a row: the label (when the
+            // rows carry one) before the features.
+            header: match &d.schema.label_name {
+                Some(l) if !l.is_empty() => std::iter::once(l.as_str())
+                    .chain(d.schema.header.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => d.schema.header.join(","),
+            },
             sid: d.schema.sid.clone(),
             extra,
         },

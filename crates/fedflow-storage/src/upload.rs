@@ -493,7 +493,9 @@ pub fn download(
 }
 
 /// Renders a stored value that is not a string (a component's output
-/// instance or prediction) as the comma-separated fields of a CSV line.
+/// instance or prediction) as the comma-separated fields of a CSV line. It
+/// gets every key and value, strings included, and must decode strings
+/// strictly (no trailing bytes).
 pub type ValueRenderer = fn(&[u8]) -> String;
 
 /// [`download()`], with `render` turning values that are not strings (the
@@ -568,14 +570,15 @@ pub fn download_with(
         }
         let context = format!("download {}.{}", meta.namespace, meta.name);
         let dec = |bytes: &[u8], what: &str| -> Result<String> {
-            match (fedflow_core::decode::<String>(bytes), render) {
-                (Ok(s), _) => Ok(s),
-                (Err(_), Some(r)) => Ok(r(bytes)),
-                (Err(source), None) => Err(StorageError::Codec {
-                    context: format!("{context}: {what}"),
-                    source,
-                }),
+            // With a renderer it decides (it must try a string strictly: a
+            // lenient string decode accepts a prefix of other values' bytes).
+            if let Some(r) = render {
+                return Ok(r(bytes));
             }
+            fedflow_core::decode::<String>(bytes).map_err(|source| StorageError::Codec {
+                context: format!("{context}: {what}"),
+                source,
+            })
         };
         let emit = |w: &mut BufWriter<File>, k: &str, v: &str| -> Result<()> {
             if meta.extend_sid {

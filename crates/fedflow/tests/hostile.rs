@@ -300,6 +300,44 @@ fn hostile_corpus() {
         }
         subs.push(json!({"job_runtime_conf": c, "job_dsl": dsl}));
     }
+    // Submissions that used to succeed wrongly or abort the process.
+    let sa = "/component_parameters/common/secure_add_example_0";
+    for (k, v) in [
+        (format!("{sa}/data_num"), json!(1_000_000_000_000u64)),
+        (format!("{sa}/data_num"), json!(-5)),
+        (sa.to_string(), json!("data_num=3")),
+        (sa.to_string(), json!([1, 2])),
+        (
+            "/component_parameters/role/guest".to_string(),
+            json!({"-1": {"secure_add_example_0": {"seed": 1}}}),
+        ),
+        (
+            "/component_parameters/common".to_string(),
+            json!({"secure_add_example_0": {"data_num": 10}, "secure_add_example_9": {"data_num": 10}}),
+        ),
+    ] {
+        let mut c = conf.clone();
+        if let Some(slot) = c.pointer_mut(&k) {
+            *slot = v;
+        }
+        subs.push(json!({"job_runtime_conf": c, "job_dsl": dsl}));
+    }
+    // A model edge from a component with no model output, an edge to an
+    // undeclared reader output, a model component without its data.
+    for d in [
+        json!({"components": {
+            "secure_add_example_0": {"module": "SecureAddExample"},
+            "b": {"module": "HeteroLR", "input": {"data": {"train_data": ["secure_add_example_0.data"]}, "model": ["secure_add_example_0.model"]}}}}),
+        json!({"components": {
+            "reader_0": {"module": "Reader"},
+            "secure_add_example_0": {"module": "SecureAddExample"},
+            "b": {"module": "DataTransform", "input": {"data": {"data": ["reader_0.data"]}}}}}),
+        json!({"components": {
+            "secure_add_example_0": {"module": "SecureAddExample"},
+            "b": {"module": "HeteroLR", "output": {"model": ["model"]}}}}),
+    ] {
+        subs.push(json!({"job_runtime_conf": conf, "job_dsl": d}));
+    }
     for b in subs {
         cases.push(("job/submit", b));
     }

@@ -366,21 +366,36 @@ fn a_host_failure_fails_the_job_and_a_missing_table_can_be_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("srv"), &[]);
 
-    // The host's task fails: the job fails with the cause; the guest's task ends too.
-    let (mut conf, dsl) = toy(1000);
-    conf["component_parameters"]["role"]["host"] =
-        json!({"0": {"secure_add_example_0": {"seed": 321, "data_num": -1}}});
+    // The host's task fails at run time (its table is missing, which only
+    // the host can know): the job fails with the cause; the guest's tasks
+    // end too.
+    let c = upload_conf(dir.path(), "guest_only", "breast_hetero_guest.csv");
+    let o = fedflow(
+        dir.path(),
+        &["--server", &s.url, "data", "upload", "-c", &c],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (mut conf, mut dsl) = toy(1000);
+    dsl["components"]["reader_0"] = json!({"module": "Reader", "output": {"data": ["data"]}});
+    conf["component_parameters"]["role"]["guest"]["0"]["reader_0"] =
+        json!({"table": {"name": "guest_only", "namespace": "experiment"}});
+    conf["component_parameters"]["role"]["host"]["0"]["reader_0"] =
+        json!({"table": {"name": "host_missing", "namespace": "experiment"}});
     let job = s.submit(&conf, &dsl);
     assert_eq!(s.wait_job(&job, WAIT), "failed");
     let r = s.initiator_row(&job);
     let err = r["f_error"].as_str().unwrap_or("");
-    assert!(err.contains("host") && err.contains("data_num"), "{r}");
+    assert!(err.contains("host") && err.contains("host_missing"), "{r}");
     let ts = tasks(&s, &job);
-    let host = ts.iter().find(|t| t["f_role"] == "host").unwrap();
-    assert_eq!(host["f_status"], "failed", "{host}");
-    let guest = ts.iter().find(|t| t["f_role"] == "guest").unwrap();
-    assert_ne!(guest["f_status"], "running", "{guest}");
-    assert_ne!(guest["f_status"], "waiting", "{guest}");
+    assert!(
+        ts.iter()
+            .any(|t| t["f_role"] == "host" && t["f_status"] == "failed"),
+        "{ts:?}"
+    );
+    for t in ts.iter().filter(|t| t["f_role"] == "guest") {
+        assert_ne!(t["f_status"], "running", "{t}");
+        assert_ne!(t["f_status"], "waiting", "{t}");
+    }
     for row in s.ok("job/query", json!({"job_id": job}))["data"]
         .as_array()
         .unwrap()
@@ -488,7 +503,11 @@ fn hmac_signed_requests_only() {
             .as_millis() as i64
             + ts_off)
             .to_string();
-        let nonce = format!("nonce-{}", ts);
+        // A fresh nonce per request: two requests in the same millisecond
+        // must not look like a replay.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = format!("nonce-{ts}-{seq}");
         let path_url = format!("/v1/{path}");
         let sig = fate_signature(
             secret,

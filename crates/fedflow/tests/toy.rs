@@ -307,7 +307,13 @@ fn bad_job_input_gets_one_clear_line() {
         dir.path(),
         &["job", "run", "-c", badparam.to_str().unwrap(), "-d", d],
     );
-    assert_fails_with(&o, &["failed", "parameter secure_add_example_0.data_num"]);
+    assert_fails_with(
+        &o,
+        &[
+            "component_parameters (for guest 9999)",
+            "parameter secure_add_example_0.data_num",
+        ],
+    );
     let baddsl = write(
         dir.path(),
         "dsl.json",

@@ -19,20 +19,23 @@ fn upload(dir: &Path, name: &str) {
 }
 
 fn run_json(dir: &Path, conf: &Value, dsl: &Value, tag: &str) -> Value {
+    run_json_with(dir, conf, dsl, tag, &[])
+}
+
+fn run_json_with(dir: &Path, conf: &Value, dsl: &Value, tag: &str, extra: &[&str]) -> Value {
     let c = write(dir, &format!("{tag}_conf.json"), &conf.to_string());
     let d = write(dir, &format!("{tag}_dsl.json"), &dsl.to_string());
-    let o = fedflow(
-        dir,
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let mut args = vec![
+        "job",
+        "run",
+        "-c",
+        c.to_str().unwrap(),
+        "-d",
+        d.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let o = fedflow(dir, &args);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
 }
@@ -108,7 +111,7 @@ fn breast_transform_intersect_bin_select_then_predict() {
     upload(dir.path(), "breast_hetero_guest");
     upload(dir.path(), "breast_hetero_host");
     let (conf, dsl) = train_job();
-    let r = run_json(dir.path(), &conf, &dsl, "train");
+    let r = run_json_with(dir.path(), &conf, &dsl, "train", &["--save-outputs"]);
     assert_eq!(r["status"], "success");
     assert_eq!(
         task(&r, "data_transform_0", "guest")["summary"]["count"],
@@ -138,6 +141,44 @@ fn breast_transform_intersect_bin_select_then_predict() {
         .unwrap()
         .len();
     assert_eq!(gl + hl, 10);
+
+    // The job's output tables download through the CLI: one header line and
+    // one line per intersected row, ids first.
+    let job = r["job_id"].as_str().unwrap();
+    for (cpn, role, party) in [
+        ("intersection_0", "guest", 9999),
+        ("hetero_feature_binning_0", "host", 10000),
+    ] {
+        let name = format!("{job}_{cpn}_{role}_{party}_0");
+        let out = dir.path().join(format!("{cpn}_{role}.csv"));
+        let o = fedflow(
+            dir.path(),
+            &[
+                "data",
+                "download",
+                "-t",
+                &name,
+                "-n",
+                "output_data",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("569 rows"), "{}", stdout(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 570, "{cpn} {role}: header + 569 rows");
+        assert!(lines[0].starts_with("id"), "{}", lines[0]);
+        let width = lines[0].split(',').count();
+        assert!(width > 1, "{}", lines[0]);
+        assert!(
+            lines.iter().all(|l| l.split(',').count() == width),
+            "{cpn} {role}: ragged download: {}\n{:?}",
+            lines[0],
+            lines.iter().find(|l| l.split(',').count() != width)
+        );
+    }
 
     // Predict with the saved models.
     let (mut pconf, pdsl) = predict_job(&conf);

@@ -56,6 +56,15 @@ impl Component for DataTransform {
         "DataTransform"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        parse_params::<DataTransformParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let Some(input) = ctx.inputs.any() else {
             return Ok(ComponentOutput::default());

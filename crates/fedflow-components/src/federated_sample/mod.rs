@@ -328,6 +328,20 @@ impl Component for FederatedSample {
         "FederatedSample"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        role: Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        let p: SampleParam = parse_params(component, params)?;
+        p.check_task_type(component)?;
+        if p.task_type == "homo" || role == Role::Guest {
+            p.check(component)?;
+        }
+        Ok(())
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let cpn = ctx.component_name.as_str();
         let p: SampleParam = parse_params(cpn, &ctx.params)?;

@@ -218,6 +218,15 @@ impl Component for HeteroFeatureBinning {
         "HeteroFeatureBinning"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        parse_params::<FeatureBinningParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let cpn = ctx.component_name.as_str();
         let saved = ctx.inputs.model("HeteroFeatureBinning").cloned();

@@ -125,6 +125,10 @@ impl Default for TransformParam {
     }
 }
 
+/// The largest `bin_num` / `init_bin_nums` (split points are kept per
+/// feature in memory; a request must not size that allocation freely).
+pub const MAX_BIN_NUM: usize = u16::MAX as usize;
+
 impl FeatureBinningParam {
     pub(super) fn check(&self, component: &str) -> Result<(), ComponentError> {
         let bad = |path: &str, message: String| ComponentError::Param {
@@ -140,10 +144,13 @@ impl FeatureBinningParam {
         if self.method == "optimal" {
             self.check_optimal(component)?;
         }
-        if self.bin_num < 2 {
+        if self.bin_num < 2 || self.bin_num > MAX_BIN_NUM {
             return Err(bad(
                 "bin_num",
-                format!("{}: expected at least 2", self.bin_num),
+                format!(
+                    "{}: expected an integer in [2, {MAX_BIN_NUM}]",
+                    self.bin_num
+                ),
             ));
         }
         if !self.encrypt_param.method.eq_ignore_ascii_case("paillier") {
@@ -181,6 +188,15 @@ impl FeatureBinningParam {
             message,
         };
         self.metric(component)?;
+        if o.init_bin_nums < 2 || o.init_bin_nums > MAX_BIN_NUM {
+            return Err(bad(
+                "init_bin_nums",
+                format!(
+                    "{}: expected an integer in [2, {MAX_BIN_NUM}]",
+                    o.init_bin_nums
+                ),
+            ));
+        }
         if !(0.0..=1.0).contains(&o.min_bin_pct) {
             return Err(bad(
                 "min_bin_pct",

@@ -16,6 +16,15 @@ impl Component for HeteroLinR {
         "HeteroLinR"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        LinearModelParam::linr_from_json(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param = LinearModelParam::linr_from_json(&ctx.component_name, &ctx.params)?;
         run_linear(ctx, &param, Task::Linear)

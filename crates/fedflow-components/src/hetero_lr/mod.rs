@@ -162,6 +162,15 @@ impl Component for HeteroLR {
         "HeteroLR"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: fedflow_core::Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        crate::parse_params::<LinearModelParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: LinearModelParam = crate::parse_params(&ctx.component_name, &ctx.params)?;
         run_linear(ctx, &param, Task::Logistic)

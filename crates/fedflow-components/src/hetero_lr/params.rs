@@ -39,6 +39,43 @@ pub struct EncryptParam {
     pub key_length: u32,
 }
 
+impl EncryptParam {
+    /// `method` is Paillier (any case) or unset; key length as FATE requires.
+    pub(crate) fn check(&self, component: &str) -> Result<(), ComponentError> {
+        let bad = |path: &str, message: String| ComponentError::Param {
+            path: format!("{component}.encrypt_param.{path}"),
+            message,
+        };
+        match self
+            .method
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("paillier") => {}
+            Some("ipcl") => {
+                return Err(bad(
+                    "method",
+                    "IPCL (Intel's Paillier library) is not implemented; use Paillier".into(),
+                ))
+            }
+            Some(_) => {
+                return Err(bad(
+                    "method",
+                    format!(
+                        "unknown encryption method {:?}: expected Paillier",
+                        self.method.as_deref().unwrap_or_default()
+                    ),
+                ))
+            }
+        }
+        if self.key_length < 512 {
+            return Err(bad("key_length", "expected at least 512".into()));
+        }
+        Ok(())
+    }
+}
+
 impl Default for EncryptParam {
     fn default() -> Self {
         EncryptParam {
@@ -217,9 +254,10 @@ impl LinearModelParam {
                 "expected random_uniform, random_normal, ones, zeros or const",
             ));
         }
-        if self.encrypt_param.key_length < 512 {
-            return Err(bad("encrypt_param.key_length", "expected at least 512"));
+        if self.max_iter == 0 {
+            return Err(bad("max_iter", "expected a positive integer"));
         }
+        self.encrypt_param.check(component)?;
         Ok(())
     }
 

@@ -126,6 +126,15 @@ impl Component for HeteroSecureBoost {
         "HeteroSecureBoost"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        crate::parse_params::<HeteroSecureBoostParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: HeteroSecureBoostParam = crate::parse_params(&ctx.component_name, &ctx.params)?;
         param.check(&ctx.component_name)?;

@@ -64,6 +64,35 @@ pub struct ObjectiveParam {
     pub params: Option<serde_json::Value>,
 }
 
+/// The largest `bin_num`: bin indices are stored as `u16`.
+pub const MAX_BIN_NUM: u32 = u16::MAX as u32;
+
+impl ObjectiveParam {
+    /// FATE's rule: classification takes cross_entropy, regression one of its
+    /// regression losses (of which fedflow implements lse).
+    fn check(&self, component: &str, task_type: &str) -> Result<(), ComponentError> {
+        let o = self.objective.to_ascii_lowercase();
+        let message = match (task_type, o.as_str()) {
+            ("classification", "cross_entropy") | ("regression", "lse") => return Ok(()),
+            ("regression", "lae" | "huber" | "fair" | "log_cosh" | "tweedie") => format!(
+                "objective {o} is not implemented (fedflow's regression objective is lse)"
+            ),
+            ("regression", _) => format!(
+                "unknown regression objective {:?}: expected lse (FATE also has lae, huber, fair, log_cosh, tweedie)",
+                self.objective
+            ),
+            _ => format!(
+                "objective {:?} is not a classification objective: expected cross_entropy",
+                self.objective
+            ),
+        };
+        Err(ComponentError::Param {
+            path: format!("{component}.objective_param.objective"),
+            message,
+        })
+    }
+}
+
 impl Default for ObjectiveParam {
     fn default() -> Self {
         ObjectiveParam {
@@ -137,9 +166,14 @@ impl HeteroSecureBoostParam {
         if self.num_trees == 0 {
             return Err(bad("num_trees", "expected a positive integer"));
         }
-        if self.bin_num < 2 {
-            return Err(bad("bin_num", "expected an integer >= 2"));
+        if self.bin_num < 2 || self.bin_num > MAX_BIN_NUM {
+            return Err(bad(
+                "bin_num",
+                &format!("expected an integer in [2, {MAX_BIN_NUM}] (bins are 16-bit)"),
+            ));
         }
+        self.objective_param.check(component, &self.task_type)?;
+        self.encrypt_param.check(component)?;
         if self.tree_param.max_depth == 0 {
             return Err(bad("tree_param.max_depth", "expected a positive integer"));
         }

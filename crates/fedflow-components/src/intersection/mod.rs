@@ -127,6 +127,15 @@ impl Component for Intersection {
         "Intersection"
     }
 
+    fn check_params(
+        &self,
+        component: &str,
+        _role: Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        parse_params::<IntersectParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: IntersectParam = parse_params(&ctx.component_name, &ctx.params)?;
         param.check(&ctx.component_name)?;

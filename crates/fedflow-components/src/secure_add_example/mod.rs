@@ -35,6 +35,19 @@ impl Component for SecureAddExample {
         "SecureAddExample"
     }
 
+    fn needs_data_input(&self) -> bool {
+        false
+    }
+
+    fn check_params(
+        &self,
+        component: &str,
+        _role: Role,
+        params: &serde_json::Value,
+    ) -> Result<(), ComponentError> {
+        parse_params::<SecureAddExampleParam>(component, params)?.check(component)
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: SecureAddExampleParam = parse_params(&ctx.component_name, &ctx.params)?;
         param.check(&ctx.component_name)?;

@@ -88,6 +88,69 @@ fn remap_parties(conf: &mut Value, env: &BTreeMap<String, Vec<u64>>) -> Result<(
     Ok(())
 }
 
+/// Removes the parameter sections of components the DSL does not have and
+/// returns their paths. FATE Flow ignores them, so FATE's shipped confs carry
+/// a few (an `evaluation_0` whose component was cut from the DSL); a job
+/// submitted to fedflow directly is refused for them, since a misspelt
+/// component name would otherwise train with defaults.
+fn drop_unused_component_params(conf: &mut Value, dsl: &Dsl) -> Vec<String> {
+    let known: BTreeSet<&str> = dsl.components.iter().map(|c| c.name.as_str()).collect();
+    let mut dropped = Vec::new();
+    let prune = |section: &mut Value, path: &str, dropped: &mut Vec<String>| {
+        if let Some(m) = section.as_object_mut() {
+            m.retain(|k, _| {
+                let keep = known.contains(k.as_str());
+                if !keep {
+                    dropped.push(format!("{path}.{k}"));
+                }
+                keep
+            });
+        }
+    };
+    let is_index = |k: &str| {
+        k == "all"
+            || (!k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '|' | ' ')))
+    };
+    if let Some(cp) = conf.get_mut("component_parameters") {
+        if let Some(common) = cp.get_mut("common") {
+            prune(common, "component_parameters.common", &mut dropped);
+        }
+        if let Some(roles) = cp.get_mut("role").and_then(|r| r.as_object_mut()) {
+            for (role, by_idx) in roles.iter_mut() {
+                let Some(m) = by_idx.as_object_mut() else {
+                    continue;
+                };
+                let base = format!("component_parameters.role.{role}");
+                m.retain(|k, v| {
+                    if is_index(k) {
+                        prune(v, &format!("{base}.{k}"), &mut dropped);
+                        true
+                    } else if known.contains(k.as_str()) {
+                        true
+                    } else {
+                        dropped.push(format!("{base}.{k}"));
+                        false
+                    }
+                });
+            }
+        }
+    }
+    if let Some(ap) = conf.get_mut("algorithm_parameters") {
+        prune(ap, "algorithm_parameters", &mut dropped);
+    }
+    if let Some(roles) = conf
+        .get_mut("role_parameters")
+        .and_then(|r| r.as_object_mut())
+    {
+        for (role, section) in roles.iter_mut() {
+            prune(section, &format!("role_parameters.{role}"), &mut dropped);
+        }
+    }
+    dropped
+}
+
 /// One task's outcome.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskResult {
@@ -271,6 +334,11 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
                 conf_v["job_parameters"]["common"]["model_id"] = Value::String(id.clone());
                 conf_v["job_parameters"]["common"]["model_version"] = Value::String(ver.clone());
             }
+            for path in drop_unused_component_params(&mut conf_v, &dsl) {
+                eprintln!(
+                    "note: {name}: conf {path}: no such component in the DSL; ignored as FATE Flow does"
+                );
+            }
             let conf =
                 JobConf::parse(&conf_v).with_context(|| format!("conf {}", conf_p.display()))?;
             let opts = RunOptions {
@@ -360,6 +428,40 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_of_components_not_in_the_dsl_are_dropped() {
+        let dsl = Dsl::parse(&serde_json::json!({"components": {
+            "reader_0": {"module": "Reader", "output": {"data": ["data"]}}}}))
+        .unwrap();
+        let mut conf = serde_json::json!({
+            "component_parameters": {
+                "common": {"reader_0": {}, "evaluation_0": {"eval_type": "binary"}},
+                "role": {"guest": {"0": {"reader_0": {}, "reader_1": {}}, "intersection_1": {}}}
+            },
+            "algorithm_parameters": {"kmeans_0": {}},
+            "role_parameters": {"host": {"reader_0": {}, "homo_sbt_0": {}}}
+        });
+        let dropped = drop_unused_component_params(&mut conf, &dsl);
+        assert_eq!(
+            dropped,
+            [
+                "component_parameters.common.evaluation_0",
+                "component_parameters.role.guest.0.reader_1",
+                "component_parameters.role.guest.intersection_1",
+                "algorithm_parameters.kmeans_0",
+                "role_parameters.host.homo_sbt_0",
+            ]
+        );
+        assert_eq!(
+            conf["component_parameters"]["role"]["guest"],
+            serde_json::json!({"0": {"reader_0": {}}})
+        );
+        assert_eq!(
+            conf["role_parameters"]["host"],
+            serde_json::json!({"reader_0": {}})
+        );
+    }
 
     #[test]
     fn parties_are_mapped_as_fate_test_does() {
