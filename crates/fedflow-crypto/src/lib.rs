@@ -5,6 +5,7 @@
 //!   parallel APIs, compact serde).
 //! * [`pack`]: several fixed-point values per plaintext (SecureBoost g/h).
 //! * [`psi`]: ECDH (ristretto255) and RSA blind-signature PSI building blocks.
+//! * [`secagg`]: secure aggregation (pairwise DH seeds, ring masks that cancel in the sum).
 //! * [`mod@bench`]: ops/s per core, as printed by `fedflow bench crypto`.
 //!
 //! Big integers go through [`bigint::BigUint`] (GMP backend by default,
@@ -34,6 +35,7 @@ pub mod montgomery;
 pub mod pack;
 pub mod paillier;
 pub mod psi;
+pub mod secagg;
 
 pub use bigint::BigUint;
 pub use error::{CryptoError, Result};
