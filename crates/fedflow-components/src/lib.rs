@@ -17,6 +17,7 @@ pub mod hetero_linr;
 pub mod hetero_lr;
 pub mod hetero_pearson;
 pub mod hetero_secureboost;
+pub mod homo;
 pub mod intersection;
 pub mod io;
 pub mod one_hot_encoder;
@@ -76,6 +77,7 @@ pub const MODULES: &[&str] = &[
     "PSI",
     "FederatedSample",
     "OneHotEncoder",
+    "HomoLR",
 ];
 
 /// The component for a FATE module name.
@@ -99,6 +101,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "PSI" => Some(Box::new(psi::Psi)),
         "FederatedSample" => Some(Box::new(federated_sample::FederatedSample)),
         "OneHotEncoder" => Some(Box::new(one_hot_encoder::OneHotEncoder)),
+        "HomoLR" => Some(Box::new(homo::lr::HomoLR)),
         _ => None,
     }
 }

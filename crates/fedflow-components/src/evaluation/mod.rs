@@ -69,8 +69,9 @@ impl Component for Evaluation {
             });
         }
         let sets: Vec<_> = ctx.inputs.data.values().flatten().cloned().collect();
-        // Predictions (with labels) live on the guest; hosts and the arbiter have nothing to evaluate.
-        if sets.is_empty() || !p.need_run || ctx.local.role != fedflow_core::Role::Guest {
+        // Predictions (with labels) live on the guest, and in horizontal jobs
+        // on every host too (each evaluates its own); the arbiter has none.
+        if sets.is_empty() || !p.need_run || ctx.local.role == fedflow_core::Role::Arbiter {
             return Ok(ComponentOutput::default());
         }
         let mut summary = serde_json::Map::new();
