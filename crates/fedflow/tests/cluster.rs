@@ -390,6 +390,119 @@ fn toy_and_hetero_lr_across_three_servers_over_grpc_and_rabbitmq_match_standalon
     }
 }
 
+/// FATE's homo_lr_train job (DataTransform, FeatureScale, HomoLR,
+/// Evaluation) with the arbiter on its own party, the engine and max_iter set.
+fn homo_lr_conf(engine: Option<&str>, max_iter: u64) -> (Value, Value) {
+    let ex = shared().join("examples/fate/homo_logistic_regression");
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
+    };
+    let (mut conf, dsl) = (
+        read("homo_lr_train_conf.json"),
+        read("homo_lr_train_dsl.json"),
+    );
+    conf["role"]["arbiter"] = json!([10001]);
+    conf["component_parameters"]["common"]["homo_lr_0"]["max_iter"] = json!(max_iter);
+    if let Some(e) = engine {
+        conf["job_parameters"]["common"]["federation_engine"] = json!(e);
+        conf["job_parameters"]["common"]["timeout"] = json!(600);
+    }
+    (conf, dsl)
+}
+
+/// Uploads breast_homo_{guest,host} to `experiment` through `fedflow` in
+/// `dir` (on `server` when given).
+fn upload_breast_homo(dir: &Path, servers: Option<(&Server, &Server)>) {
+    for (i, who) in ["guest", "host"].into_iter().enumerate() {
+        let conf = json!({
+            "file": shared().join(format!("data/breast_homo_{who}.csv")),
+            "head": 1, "partition": 4,
+            "table_name": format!("breast_homo_{who}"), "namespace": "experiment",
+        });
+        let p = write(dir, &format!("up_homo_{who}.json"), &conf.to_string());
+        let mut args: Vec<String> = vec![];
+        if let Some((g, h)) = servers {
+            args.extend([
+                "--server".into(),
+                if i == 0 { g.url.clone() } else { h.url.clone() },
+            ]);
+        }
+        args.extend([
+            "data".into(),
+            "upload".into(),
+            "-c".into(),
+            p.display().to_string(),
+        ]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = fedflow(dir, &a);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    }
+}
+
+#[test]
+fn homo_lr_across_three_servers_over_grpc_and_rabbitmq_matches_standalone() {
+    broker();
+    let work = tempfile::tempdir().unwrap();
+    // The standalone reference.
+    let sa = work.path().join("standalone");
+    std::fs::create_dir_all(&sa).unwrap();
+    upload_breast_homo(&sa, None);
+    let (conf, dsl) = homo_lr_conf(None, 5);
+    let o = fedflow(
+        &sa,
+        &[
+            "job",
+            "run",
+            "-c",
+            &save(&sa, "c.json", &conf),
+            "-d",
+            &save(&sa, "d.json", &dsl),
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let sa_job = out
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(':'))
+        .find(|w| w.len() >= 20 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no job id in: {out}"))
+        .to_string();
+    let want = model(&sa, &sa_job, "guest-9999", "homo_lr_0");
+    // Every client ends with the same aggregated model.
+    assert_close(
+        &model(&sa, &sa_job, "host-10000", "homo_lr_0")["param"]["weight"],
+        &want["param"]["weight"],
+        "standalone host vs guest weights",
+    );
+
+    let c = Cluster::start(work.path(), true, Tweaks::default());
+    upload_breast_homo(work.path(), Some((c.guest(), c.host())));
+    for engine in ["GRPC", "RABBITMQ"] {
+        let (conf, dsl) = homo_lr_conf(Some(engine), 5);
+        let t = Instant::now();
+        let job = c.guest().submit(&conf, &dsl);
+        assert_eq!(
+            c.guest().wait_job(&job, WAIT),
+            "success",
+            "{}",
+            c.guest().initiator_row(&job)["f_error"]
+        );
+        eprintln!(
+            "HomoLR (5 epochs) over {engine} across three servers: {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+        for (i, party) in ["guest-9999", "host-10000"].iter().enumerate() {
+            let got = model(&c.servers[i].dir, &job, party, "homo_lr_0");
+            let want = model(&sa, &sa_job, party, "homo_lr_0");
+            assert_close(
+                &got["param"],
+                &want["param"],
+                &format!("{engine} {party} model"),
+            );
+        }
+    }
+}
+
 /// Waits until `component` has a running task with a pid on `s`; the pids.
 fn wait_running(s: &Server, job: &str, component: &str) -> Vec<i64> {
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -1,0 +1,142 @@
+//! The horizontal family end to end: FATE's own HomoLR example jobs through
+//! `fedflow testsuite` (train, predict with the trained model, validation,
+//! evaluation, one-vs-rest), each party evaluating its own predictions.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// `fedflow testsuite -i SUITE --data-base <shared data> EXTRA…` in `dir`.
+fn testsuite(dir: &Path, suite: &Path, extra: &[&str]) -> std::process::Output {
+    let data = shared().join("data");
+    let mut args = vec![
+        "testsuite",
+        "-i",
+        suite.to_str().unwrap(),
+        "--data-base",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    fedflow(dir, &args)
+}
+
+#[test]
+fn fate_homo_logistic_regression_testsuite_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = shared()
+        .join("examples/fate/homo_logistic_regression/homo_logistic_regression_testsuite.json");
+    let o = testsuite(dir.path(), &suite, &["--json"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let results: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results.as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["task"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "train",
+            "predict",
+            "train-eval",
+            "single_eval",
+            "one_vs_all"
+        ],
+        "{results}"
+    );
+    for r in rows {
+        assert_eq!(r["status"], "success", "{r}");
+    }
+    // FATE's breast homo LR reaches AUC ≈ 0.98 on the guest's rows.
+    let text = results.to_string();
+    assert!(text.contains("auc"), "{text}");
+    for r in rows
+        .iter()
+        .filter(|r| r["task"] != "predict" && r["task"] != "one_vs_all")
+    {
+        let auc = find_number(r, "auc").unwrap_or_else(|| panic!("no auc in {r}"));
+        assert!(auc > 0.98, "{}: auc {auc}", r["task"]);
+    }
+}
+
+/// The first number under a key named `key`, anywhere in `v`.
+fn find_number(v: &Value, key: &str) -> Option<f64> {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .find_map(|(k, x)| if k == key { x.as_f64() } else { None })
+            .or_else(|| m.values().find_map(|x| find_number(x, key))),
+        Value::Array(a) => a.iter().find_map(|x| find_number(x, key)),
+        Value::String(s) => s.split(|c: char| c == ',' || c == ' ').find_map(|p| {
+            p.strip_prefix(&format!("{key}="))
+                .and_then(|n| n.parse().ok())
+        }),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = shared().join("examples/fate/homo_logistic_regression");
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
+    };
+    for who in ["guest", "host"] {
+        let conf = json!({
+            "file": shared().join(format!("data/breast_homo_{who}.csv")),
+            "head": 1, "partition": 4,
+            "table_name": format!("breast_homo_{who}"), "namespace": "experiment",
+        });
+        let p = write(dir.path(), &format!("up_{who}.json"), &conf.to_string());
+        let o = fedflow(dir.path(), &["data", "upload", "-c", p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let mut conf = read("homo_lr_train_conf.json");
+    let dsl = read("homo_lr_train_dsl.json");
+    conf["role"]["arbiter"] = json!([10001]);
+    conf["component_parameters"]["common"]["homo_lr_0"]["max_iter"] = json!(5);
+    // The host evaluates too.
+    conf["component_parameters"]["role"]["host"]["0"]["evaluation_0"]["need_run"] = json!(true);
+    let c = write(dir.path(), "c.json", &conf.to_string());
+    let d = write(dir.path(), "d.json", &dsl.to_string());
+    let o = fedflow(
+        dir.path(),
+        &[
+            "job",
+            "run",
+            "-c",
+            c.to_str().unwrap(),
+            "-d",
+            d.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let host_eval = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["component"] == "evaluation_0" && t["party"]["role"] == "host")
+        .unwrap_or_else(|| panic!("{r}"));
+    let auc = find_number(&host_eval["summary"], "auc").unwrap_or_else(|| panic!("{host_eval}"));
+    assert!(auc > 0.95, "host auc {auc}");
+
+    // Paillier HomoLR is refused before any task runs, naming the parameter.
+    conf["component_parameters"]["common"]["homo_lr_0"]["encrypt_param"] =
+        json!({"method": "Paillier"});
+    let c = write(dir.path(), "c2.json", &conf.to_string());
+    let o = fedflow(
+        dir.path(),
+        &[
+            "job",
+            "run",
+            "-c",
+            c.to_str().unwrap(),
+            "-d",
+            d.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("homo_lr_0.encrypt_param.method"), "{err}");
+}
