@@ -78,6 +78,7 @@ pub const MODULES: &[&str] = &[
     "FederatedSample",
     "OneHotEncoder",
     "HomoLR",
+    "HomoOneHotEncoder",
 ];
 
 /// The component for a FATE module name.
@@ -102,6 +103,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "FederatedSample" => Some(Box::new(federated_sample::FederatedSample)),
         "OneHotEncoder" => Some(Box::new(one_hot_encoder::OneHotEncoder)),
         "HomoLR" => Some(Box::new(homo::lr::HomoLR)),
+        "HomoOneHotEncoder" => Some(Box::new(homo::one_hot::HomoOneHotEncoder)),
         _ => None,
     }
 }

@@ -65,7 +65,7 @@ fn find_number(v: &Value, key: &str) -> Option<f64> {
             .find_map(|(k, x)| if k == key { x.as_f64() } else { None })
             .or_else(|| m.values().find_map(|x| find_number(x, key))),
         Value::Array(a) => a.iter().find_map(|x| find_number(x, key)),
-        Value::String(s) => s.split(|c: char| c == ',' || c == ' ').find_map(|p| {
+        Value::String(s) => s.split([',', ' ']).find_map(|p| {
             p.strip_prefix(&format!("{key}="))
                 .and_then(|n| n.parse().ok())
         }),
@@ -139,4 +139,24 @@ fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_fiel
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("homo_lr_0.encrypt_param.method"), "{err}");
+}
+
+#[test]
+fn fate_homo_onehot_testsuite_numeric_task_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = shared().join("examples/fate/homo_onehot/homo_onehot_testsuite.json");
+    let o = testsuite(
+        dir.path(),
+        &suite,
+        &["--filter", "homo_onehot_test", "--json"],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let results: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{results}");
+    assert_eq!(rows[0]["task"], "homo_onehot_test");
+    assert_eq!(rows[0]["status"], "success", "{results}");
+    // One-hot (aligned) → scale → HomoLR → evaluation of train and test rows.
+    let auc = find_number(&rows[0], "auc").unwrap_or_else(|| panic!("no auc in {results}"));
+    assert!(auc > 0.85, "auc {auc}");
 }

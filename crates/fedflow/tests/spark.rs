@@ -265,6 +265,42 @@ fn spark_engine_on_a_real_cluster() {
         t.elapsed().as_secs_f64()
     );
 
+    // 8c. The horizontal family: FATE's HomoLR train job (DataTransform,
+    //     FeatureScale, HomoLR over secure aggregation, Evaluation) gives the
+    //     same models and predictions on Spark.
+    let t = Instant::now();
+    for name in ["breast_homo_guest", "breast_homo_host"] {
+        let up = serde_json::json!({"file": shared().join(format!("data/{name}.csv")), "head": 1,
+            "partition": 3, "table_name": name, "namespace": "experiment"});
+        let c = write(&jdir, &format!("{name}.json"), &up.to_string());
+        let o = fedflow(&jdir, &["data", "upload", "-c", c.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let homo = |engine: serde_json::Value| {
+        let ex = shared().join("examples/fate/homo_logistic_regression");
+        let read = |f: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
+        };
+        let (mut conf, dsl) = (
+            read("homo_lr_train_conf.json"),
+            read("homo_lr_train_dsl.json"),
+        );
+        conf["component_parameters"]["common"]["homo_lr_0"]["max_iter"] = serde_json::json!(5);
+        conf["job_parameters"] = serde_json::json!({"common": engine});
+        run_saving_outputs(&jdir, "homo", &conf, &dsl)
+    };
+    let want = homo(serde_json::json!({"computing_engine": "STANDALONE"}));
+    let got = homo(serde_json::json!({"computing_engine": "SPARK",
+        "spark_run": {"master": master, "total-executor-cores": 1}}));
+    assert_close(&tasks_of(&want), &tasks_of(&got), "homo tasks");
+    for cpn in ["scale_0", "homo_lr_0"] {
+        assert_models_and_outputs_equal(&jdir, cpn, &want, &got);
+    }
+    eprintln!(
+        "HomoLR on standalone and spark in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
     // 9. An executor running out of memory: a partition (one Spark row) larger
     //    than the executor's 512m heap fails the call, in one line naming the
     //    op and the remedy, without hanging (Spark alone would retry it on new

@@ -5,4 +5,5 @@
 
 pub mod aggregator;
 pub mod lr;
+pub mod one_hot;
 pub mod optim;

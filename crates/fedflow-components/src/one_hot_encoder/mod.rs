@@ -192,83 +192,102 @@ impl Component for OneHotEncoder {
     }
 
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
-        let cpn = ctx.component_name.as_str();
-        let p: OneHotEncoderParam = parse_params(cpn, &ctx.params)?;
-        let Some(input) = ctx.inputs.any() else {
-            return Ok(ComponentOutput::default());
-        };
-        let header = &input.schema.header;
-        let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
-        let (meta, values) = match ctx.inputs.model("OneHotEncoder") {
-            Some(m) => Self::load(cpn, m)?,
-            None if !p.need_run => (
-                OneHotMeta {
-                    header: header.clone(),
-                    need_run: false,
-                    need_alignment: p.need_alignment,
-                    ..Default::default()
-                },
-                BTreeMap::new(),
-            ),
-            None => Self::fit(cpn, &p, &table, header)?,
-        };
-        let model = |result_header: Vec<String>| ModelData {
-            module: "OneHotEncoder".into(),
-            meta: serde_json::to_value(&meta).unwrap_or_default(),
-            param: serde_json::to_value(OneHotModelParam {
-                col_map: values
-                    .iter()
-                    .map(|(name, v)| {
-                        (
-                            name.clone(),
-                            ColsMap {
-                                values: v.iter().map(|&x| value_text(x)).collect(),
-                                transformed_headers: v
-                                    .iter()
-                                    .map(|&x| format!("{name}_{}", value_text(x)))
-                                    .collect(),
-                            },
-                        )
-                    })
-                    .collect(),
-                result_header,
-            })
-            .unwrap_or_default(),
-        };
-        if !meta.need_run {
-            return Ok(ComponentOutput {
-                summary: serde_json::json!({"need_run": false}),
-                data: vec![input.clone()],
-                model: Some(model(header.clone())),
-            });
-        }
-        if let Some(missing) = values.keys().find(|n| !header.contains(n)) {
-            return Err(ComponentError::Input(format!(
-                "{cpn}: column '{missing}' of the model is not in the input header"
-            )));
-        }
-        let (result_header, op) = plan(header, &values);
-        let out = table.map_values(op)?;
-        let mut schema = input.schema.clone();
-        schema.header = result_header.clone();
-        tracing::info!(
-            "{cpn}: {} columns one-hot encoded, {} -> {} features",
-            values.len(),
-            header.len(),
-            result_header.len()
-        );
-        Ok(ComponentOutput {
-            summary: serde_json::json!({
-                "transform_col_names": meta.transform_col_names,
-                "output_columns": result_header.len(),
-            }),
-            data: vec![Dataset {
-                table: out.raw().clone(),
-                schema,
-            }],
-            model: Some(model(result_header)),
-        })
+        let p: OneHotEncoderParam = parse_params(&ctx.component_name, &ctx.params)?;
+        encode(ctx, "OneHotEncoder", &p, &mut |v| Ok(v))
     }
+}
+
+/// The values of each encoded column, by name.
+pub type ColumnValues = BTreeMap<String, Vec<f64>>;
+
+/// Fits (or loads from the `module` model input) and applies the encoding of
+/// one party's data; `align` turns the values this party found into the
+/// ones it encodes with (identity here; HomoOneHotEncoder unites them
+/// across parties). Shared by OneHotEncoder and HomoOneHotEncoder.
+pub(crate) fn encode(
+    ctx: &TaskContext,
+    module: &str,
+    p: &OneHotEncoderParam,
+    align: &mut dyn FnMut(ColumnValues) -> Result<ColumnValues, ComponentError>,
+) -> Result<ComponentOutput, ComponentError> {
+    let cpn = ctx.component_name.as_str();
+    let Some(input) = ctx.inputs.any() else {
+        return Ok(ComponentOutput::default());
+    };
+    let header = &input.schema.header;
+    let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
+    let (meta, values) = match ctx.inputs.model(module) {
+        Some(m) => OneHotEncoder::load(cpn, m)?,
+        None if !p.need_run => (
+            OneHotMeta {
+                header: header.clone(),
+                need_run: false,
+                need_alignment: p.need_alignment,
+                ..Default::default()
+            },
+            BTreeMap::new(),
+        ),
+        None => {
+            let (meta, values) = OneHotEncoder::fit(cpn, p, &table, header)?;
+            (meta, align(values)?)
+        }
+    };
+    let model = |result_header: Vec<String>| ModelData {
+        module: module.into(),
+        meta: serde_json::to_value(&meta).unwrap_or_default(),
+        param: serde_json::to_value(OneHotModelParam {
+            col_map: values
+                .iter()
+                .map(|(name, v)| {
+                    (
+                        name.clone(),
+                        ColsMap {
+                            values: v.iter().map(|&x| value_text(x)).collect(),
+                            transformed_headers: v
+                                .iter()
+                                .map(|&x| format!("{name}_{}", value_text(x)))
+                                .collect(),
+                        },
+                    )
+                })
+                .collect(),
+            result_header,
+        })
+        .unwrap_or_default(),
+    };
+    if !meta.need_run {
+        return Ok(ComponentOutput {
+            summary: serde_json::json!({"need_run": false}),
+            data: vec![input.clone()],
+            model: Some(model(header.clone())),
+        });
+    }
+    if let Some(missing) = values.keys().find(|n| !header.contains(n)) {
+        return Err(ComponentError::Input(format!(
+            "{cpn}: column '{missing}' of the model is not in the input header"
+        )));
+    }
+    let (result_header, op) = plan(header, &values);
+    let out = table.map_values(op)?;
+    let mut schema = input.schema.clone();
+    schema.header = result_header.clone();
+    tracing::info!(
+        "{cpn}: {} columns one-hot encoded, {} -> {} features",
+        values.len(),
+        header.len(),
+        result_header.len()
+    );
+    Ok(ComponentOutput {
+        summary: serde_json::json!({
+            "transform_col_names": meta.transform_col_names,
+            "output_columns": result_header.len(),
+        }),
+        data: vec![Dataset {
+            table: out.raw().clone(),
+            schema,
+        }],
+        model: Some(model(result_header)),
+    })
 }
 
 #[cfg(test)]

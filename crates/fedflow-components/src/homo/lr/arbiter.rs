@@ -39,10 +39,10 @@ pub(super) fn run(
     let k = if classes.len() > 2 { classes.len() } else { 1 };
     let schedule = Schedule::of(param);
     let mut all_iters = Vec::with_capacity(k);
-    for cls in 0..k {
+    for (cls, class) in classes.iter().enumerate().take(k) {
         let start = metas[0].start.get(cls).copied().unwrap_or(0);
         let suffix = if k > 1 {
-            format!("_{}", classes[cls])
+            format!("_{class}")
         } else {
             String::new()
         };

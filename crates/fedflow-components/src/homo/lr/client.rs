@@ -186,7 +186,7 @@ struct Local {
     data: LocalData,
     validate: Option<LocalData>,
     classes: Vec<f64>,
-    warm: Option<(Vec<LinearWeights>, Option<Vec<f64>>, Vec<u32>)>,
+    warm: Option<ModelWeights>,
 }
 
 fn prepare(

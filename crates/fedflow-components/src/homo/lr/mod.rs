@@ -98,11 +98,12 @@ impl Schedule {
     }
     /// Whether epoch `e` (0-based) ends with an aggregation.
     pub(crate) fn aggregates(&self, e: u32) -> bool {
-        (e + 1) % self.aggregate_iters == 0
+        (e + 1).is_multiple_of(self.aggregate_iters)
     }
     /// Whether epoch `e` validates.
     pub(crate) fn validates(&self, e: u32) -> bool {
-        self.validation_freqs.is_some_and(|f| (e + 1) % f == 0)
+        self.validation_freqs
+            .is_some_and(|f| (e + 1).is_multiple_of(f))
     }
     /// Whether aggregation round of epoch `e` carries the validation metric.
     pub(crate) fn stop_round(&self, e: u32) -> bool {
@@ -232,11 +233,13 @@ pub(crate) fn predict_rows(
         .collect()
 }
 
+/// A HomoLR model read back: weights per class model, the classes
+/// (one-vs-rest), the epochs each model was trained for.
+pub(crate) type ModelWeights = (Vec<LinearWeights>, Option<Vec<f64>>, Vec<u32>);
+
 /// The model input's weights (one per class for one-vs-rest), the classes,
 /// and the epochs each was trained for.
-pub(crate) fn model_weights(
-    model: &ModelData,
-) -> Result<(Vec<LinearWeights>, Option<Vec<f64>>, Vec<u32>), ComponentError> {
+pub(crate) fn model_weights(model: &ModelData) -> Result<ModelWeights, ComponentError> {
     let (ws, classes) = LinearWeights::all_from_model(model)?;
     let it = |v: &serde_json::Value| v.as_u64().unwrap_or(0) as u32;
     let iters = match model.param.get("iters") {

@@ -302,7 +302,7 @@ impl HomoLRParam {
         if !(self.decay >= 0.0 && self.decay.is_finite()) {
             return Err(bad("decay", "expected a number >= 0".into()));
         }
-        if !(self.tol >= 0.0) {
+        if self.tol.is_nan() || self.tol < 0.0 {
             return Err(bad("tol", "expected a number >= 0".into()));
         }
         if !(self.mu >= 0.0 && self.mu.is_finite()) {
@@ -317,7 +317,7 @@ impl HomoLRParam {
         if self.aggregate_iters == 0 {
             return Err(bad("aggregate_iters", "expected a positive integer".into()));
         }
-        if self.multi_class.to_ascii_lowercase() != "ovr" {
+        if !self.multi_class.eq_ignore_ascii_case("ovr") {
             return Err(bad(
                 "multi_class",
                 format!("{:?}: expected ovr", self.multi_class),

@@ -73,8 +73,8 @@ fn replay(p: &HomoLRParam, frames: &[Frame], ys: &[Vec<f64>]) -> (Vec<f64>, Vec<
                 for &i in batch {
                     let z: f64 = (0..m).map(|j| f.x[i][j] * w[j]).sum::<f64>() + w[m];
                     let s = 1.0 / (1.0 + (-z).exp());
-                    for j in 0..m {
-                        g[j] += (s - ys[c][i]) * f.x[i][j];
+                    for (gj, xj) in g.iter_mut().zip(&f.x[i]) {
+                        *gj += (s - ys[c][i]) * xj;
                     }
                     g[m] += s - ys[c][i];
                     loss += bce(s, ys[c][i]);
@@ -479,8 +479,7 @@ fn a_missing_party_fails_the_round_naming_it() {
         .last()
         .unwrap()
         .as_ref()
-        .err()
-        .expect("arbiter must fail")
+        .expect_err("arbiter must fail")
         .to_string();
     assert!(arbiter.contains("10001"), "{arbiter}");
     for r in &rs {
@@ -498,7 +497,7 @@ fn clients_that_disagree_fail_together_with_one_message() {
     frames[1].header.pop();
     let rs = run_some(serde_json::json!({"max_iter": 2}), &frames, &[10000], 1);
     for r in &rs {
-        let e = r.as_ref().err().expect("fails").to_string();
+        let e = r.as_ref().expect_err("fails").to_string();
         assert!(e.contains("host:10000 has 29 features"), "{e}");
     }
     // Labels other than 0/1 in a binary job.
@@ -512,7 +511,7 @@ fn clients_that_disagree_fail_together_with_one_message() {
     }
     let rs = run_some(serde_json::json!({"max_iter": 2}), &frames, &[10000], 1);
     for r in &rs {
-        let e = r.as_ref().err().expect("fails").to_string();
+        let e = r.as_ref().expect_err("fails").to_string();
         assert!(e.contains("labels 0 and 1"), "{e}");
     }
 }
