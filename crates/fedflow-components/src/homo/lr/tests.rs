@@ -515,3 +515,42 @@ fn clients_that_disagree_fail_together_with_one_message() {
         assert!(e.contains("labels 0 and 1"), "{e}");
     }
 }
+
+/// Full batch, SGD, aggregation every epoch: FedAvg is gradient descent on
+/// the pooled rows (the weighted mean of the clients' steps is the pooled
+/// step), so HomoLR must equal a centralized replay on the union.
+#[test]
+fn full_batch_sgd_equals_centralized_gradient_descent_on_the_pooled_rows() {
+    let frames = breast();
+    let v = serde_json::json!({"optimizer": "sgd", "batch_size": -1, "learning_rate": 0.15,
+        "alpha": 0.01, "max_iter": 10, "tol": 0.0, "decay": 1, "decay_sqrt": true,
+        "init_param": {"init_method": "zeros"}});
+    let p = param(v.clone());
+    let x: Vec<&Vec<f64>> = frames.iter().flat_map(|f| &f.x).collect();
+    let y: Vec<f64> = frames.iter().flat_map(|f| f.y.clone().unwrap()).collect();
+    let m = frames[0].header.len();
+    let mut w = vec![0.0; m + 1];
+    for k in 0..10u64 {
+        let mut g = vec![0.0; m + 1];
+        for (xi, yi) in x.iter().zip(&y) {
+            let z: f64 = xi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + w[m];
+            let d = 1.0 / (1.0 + (-z).exp()) - yi;
+            for (gj, xj) in g.iter_mut().zip(xi.iter()) {
+                *gj += d * xj;
+            }
+            g[m] += d;
+        }
+        let lr = p.learning_rate / (1.0 + p.decay * k as f64).sqrt();
+        for (wj, gj) in w.iter_mut().zip(&g) {
+            *wj -= lr * (gj / y.len() as f64 + p.alpha * *wj);
+        }
+    }
+    let run = harness::run_job(make, v, &frames, true, "train", None);
+    let got = model_vec(&run.guest);
+    let diff = got
+        .iter()
+        .zip(&w)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(diff < 1e-9, "HomoLR differs from centralized GD by {diff}");
+}
