@@ -277,12 +277,7 @@ fn standalone_lr(work: &Path, max_iter: u64) -> (PathBuf, String, Value) {
     let o = fedflow(&dir, &["job", "run", "-c", &c, "-d", &d]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
-    let job = out
-        .split_whitespace()
-        .map(|w| w.trim_end_matches(':'))
-        .find(|w| w.len() >= 20 && w.chars().all(|c| c.is_ascii_digit()))
-        .unwrap_or_else(|| panic!("no job id in: {out}"))
-        .to_string();
+    let job = job_id_in(&out);
     let summary = out
         .split("hetero_lr_0=")
         .nth(1)
@@ -411,32 +406,10 @@ fn homo_lr_conf(engine: Option<&str>, max_iter: u64) -> (Value, Value) {
 }
 
 /// Uploads breast_homo_{guest,host} to `experiment` through `fedflow` in
-/// `dir` (on `server` when given).
+/// `dir` (on the guest's and host's servers when given).
 fn upload_breast_homo(dir: &Path, servers: Option<(&Server, &Server)>) {
-    for (i, who) in ["guest", "host"].into_iter().enumerate() {
-        let conf = json!({
-            "file": shared().join(format!("data/breast_homo_{who}.csv")),
-            "head": 1, "partition": 4,
-            "table_name": format!("breast_homo_{who}"), "namespace": "experiment",
-        });
-        let p = write(dir, &format!("up_homo_{who}.json"), &conf.to_string());
-        let mut args: Vec<String> = vec![];
-        if let Some((g, h)) = servers {
-            args.extend([
-                "--server".into(),
-                if i == 0 { g.url.clone() } else { h.url.clone() },
-            ]);
-        }
-        args.extend([
-            "data".into(),
-            "upload".into(),
-            "-c".into(),
-            p.display().to_string(),
-        ]);
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = fedflow(dir, &a);
-        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    }
+    upload_shared(dir, servers.map(|s| s.0.url.as_str()), "breast_homo_guest");
+    upload_shared(dir, servers.map(|s| s.1.url.as_str()), "breast_homo_host");
 }
 
 #[test]
@@ -461,12 +434,7 @@ fn homo_lr_across_three_servers_over_grpc_and_rabbitmq_matches_standalone() {
     );
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
-    let sa_job = out
-        .split_whitespace()
-        .map(|w| w.trim_end_matches(':'))
-        .find(|w| w.len() >= 20 && w.chars().all(|c| c.is_ascii_digit()))
-        .unwrap_or_else(|| panic!("no job id in: {out}"))
-        .to_string();
+    let sa_job = job_id_in(&out);
     let want = model(&sa, &sa_job, "guest-9999", "homo_lr_0");
     // Every client ends with the same aggregated model.
     assert_close(

@@ -5,21 +5,6 @@
 mod common;
 use common::*;
 use serde_json::{json, Value};
-use std::path::Path;
-
-/// `fedflow testsuite -i SUITE --data-base <shared data> EXTRA…` in `dir`.
-fn testsuite(dir: &Path, suite: &Path, extra: &[&str]) -> std::process::Output {
-    let data = shared().join("data");
-    let mut args = vec![
-        "testsuite",
-        "-i",
-        suite.to_str().unwrap(),
-        "--data-base",
-        data.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    fedflow(dir, &args)
-}
 
 #[test]
 fn fate_homo_logistic_regression_testsuite_passes() {
@@ -80,15 +65,8 @@ fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_fiel
     let read = |f: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
     };
-    for who in ["guest", "host"] {
-        let conf = json!({
-            "file": shared().join(format!("data/breast_homo_{who}.csv")),
-            "head": 1, "partition": 4,
-            "table_name": format!("breast_homo_{who}"), "namespace": "experiment",
-        });
-        let p = write(dir.path(), &format!("up_{who}.json"), &conf.to_string());
-        let o = fedflow(dir.path(), &["data", "upload", "-c", p.to_str().unwrap()]);
-        assert!(o.status.success(), "{}", stderr(&o));
+    for csv in ["breast_homo_guest", "breast_homo_host"] {
+        upload_shared(dir.path(), None, csv);
     }
     let mut conf = read("homo_lr_train_conf.json");
     let dsl = read("homo_lr_train_dsl.json");
@@ -96,20 +74,7 @@ fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_fiel
     conf["component_parameters"]["common"]["homo_lr_0"]["max_iter"] = json!(5);
     // The host evaluates too.
     conf["component_parameters"]["role"]["host"]["0"]["evaluation_0"]["need_run"] = json!(true);
-    let c = write(dir.path(), "c.json", &conf.to_string());
-    let d = write(dir.path(), "d.json", &dsl.to_string());
-    let o = fedflow(
-        dir.path(),
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let o = job_run(dir.path(), dir.path(), "train", &conf, &dsl, &[]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     let host_eval = r["tasks"]
@@ -124,18 +89,7 @@ fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_fiel
     // Paillier HomoLR is refused before any task runs, naming the parameter.
     conf["component_parameters"]["common"]["homo_lr_0"]["encrypt_param"] =
         json!({"method": "Paillier"});
-    let c = write(dir.path(), "c2.json", &conf.to_string());
-    let o = fedflow(
-        dir.path(),
-        &[
-            "job",
-            "run",
-            "-c",
-            c.to_str().unwrap(),
-            "-d",
-            d.to_str().unwrap(),
-        ],
-    );
+    let o = job_run(dir.path(), dir.path(), "paillier", &conf, &dsl, &[]);
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("homo_lr_0.encrypt_param.method"), "{err}");

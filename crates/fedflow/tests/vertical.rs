@@ -49,20 +49,6 @@ fn task<'a>(r: &'a Value, cpn: &str, role: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no task {cpn} {role}"))
 }
 
-/// `fedflow testsuite -i SUITE --data-base <shared data> EXTRA…` in `dir`.
-fn testsuite(dir: &Path, suite: &Path, extra: &[&str]) -> std::process::Output {
-    let data = shared().join("data");
-    let mut args = vec![
-        "testsuite",
-        "-i",
-        suite.to_str().unwrap(),
-        "--data-base",
-        data.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    fedflow(dir, &args)
-}
-
 fn train_job() -> (Value, Value) {
     let dsl = json!({"components": {
         "reader_0": {"module": "Reader", "output": {"data": ["data"]}},

@@ -329,47 +329,21 @@ fn predict_rows(
         .enumerate()
         .map(|(i, (id, r))| {
             let label = r.label.unwrap_or(f64::NAN);
-            let z = zs[0][i];
-            let p = match (task, classes) {
-                (Task::Logistic, Some(cl)) => {
-                    let ps: Vec<f64> = zs.iter().map(|zc| sigmoid(zc[i])).collect();
-                    let (bi, bp) =
-                        ps.iter()
-                            .enumerate()
-                            .fold(
-                                (0, f64::NEG_INFINITY),
-                                |a, (c, &v)| if v > a.1 { (c, v) } else { a },
-                            );
-                    let detail: serde_json::Map<String, serde_json::Value> = cl
-                        .iter()
-                        .zip(&ps)
-                        .map(|(c, v)| (c.to_string(), serde_json::json!(v)))
-                        .collect();
+            let p = match task {
+                Task::Logistic => {
+                    let z: Vec<f64> = zs.iter().map(|zc| zc[i]).collect();
+                    logistic_prediction(label, &z, classes, 0.5, kind)
+                }
+                Task::Linear => {
+                    let z = zs[0][i];
                     Prediction {
                         label,
-                        predict_result: cl[bi],
-                        predict_score: bp,
-                        predict_detail: serde_json::Value::Object(detail).to_string(),
+                        predict_result: z,
+                        predict_score: z,
+                        predict_detail: serde_json::json!({"label": z}).to_string(),
                         kind: kind.to_string(),
                     }
                 }
-                (Task::Logistic, None) => {
-                    let s = sigmoid(z);
-                    Prediction {
-                        label,
-                        predict_result: if s > 0.5 { 1.0 } else { 0.0 },
-                        predict_score: s,
-                        predict_detail: serde_json::json!({"0": 1.0 - s, "1": s}).to_string(),
-                        kind: kind.to_string(),
-                    }
-                }
-                (Task::Linear, _) => Prediction {
-                    label,
-                    predict_result: z,
-                    predict_score: z,
-                    predict_detail: serde_json::json!({"label": z}).to_string(),
-                    kind: kind.to_string(),
-                },
             };
             (id.clone(), p)
         })

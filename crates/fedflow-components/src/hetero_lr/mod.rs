@@ -344,6 +344,52 @@ pub(crate) fn prediction_dataset(
     })
 }
 
+/// A logistic model's output row from its linear scores `z`: one score
+/// (binary: class 1 when `sigmoid(z) > threshold`), or one per class of
+/// `classes` (one-vs-rest: the class with the highest sigmoid score).
+pub(crate) fn logistic_prediction(
+    label: f64,
+    z: &[f64],
+    classes: Option<&[f64]>,
+    threshold: f64,
+    kind: &str,
+) -> Prediction {
+    match classes {
+        Some(cl) => {
+            let ps: Vec<f64> = z.iter().map(|&v| sigmoid(v)).collect();
+            let (bi, bp) = ps
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |a, (c, &v)| if v > a.1 { (c, v) } else { a },
+                );
+            let detail: serde_json::Map<String, serde_json::Value> = cl
+                .iter()
+                .zip(&ps)
+                .map(|(c, v)| (c.to_string(), serde_json::json!(v)))
+                .collect();
+            Prediction {
+                label,
+                predict_result: cl[bi],
+                predict_score: bp,
+                predict_detail: serde_json::Value::Object(detail).to_string(),
+                kind: kind.to_string(),
+            }
+        }
+        None => {
+            let s = sigmoid(z[0]);
+            Prediction {
+                label,
+                predict_result: if s > threshold { 1.0 } else { 0.0 },
+                predict_score: s,
+                predict_detail: serde_json::json!({"0": 1.0 - s, "1": s}).to_string(),
+                kind: kind.to_string(),
+            }
+        }
+    }
+}
+
 /// A party's learned weights, as stored in the model's param.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LinearWeights {

@@ -78,6 +78,46 @@ pub fn job_run(
     fedflow(data, &args)
 }
 
+/// `fedflow testsuite -i SUITE --data-base <shared data> EXTRA…` in `dir`.
+pub fn testsuite(dir: &Path, suite: &Path, extra: &[&str]) -> Output {
+    let data = shared().join("data");
+    let mut args = vec![
+        "testsuite",
+        "-i",
+        suite.to_str().unwrap(),
+        "--data-base",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    fedflow(dir, &args)
+}
+
+/// Uploads `../shared/data/<csv>.csv` as `experiment.<csv>` (4 partitions)
+/// through `fedflow` in `dir`, to `server` when given; must succeed.
+pub fn upload_shared(dir: &Path, server: Option<&str>, csv: &str) {
+    let conf = serde_json::json!({
+        "file": shared().join(format!("data/{csv}.csv")),
+        "head": 1, "partition": 4, "table_name": csv, "namespace": "experiment",
+    });
+    let p = write(dir, &format!("up_{csv}.json"), &conf.to_string());
+    let mut args = vec![];
+    if let Some(url) = server {
+        args.extend(["--server", url]);
+    }
+    args.extend(["data", "upload", "-c", p.to_str().unwrap()]);
+    let o = fedflow(dir, &args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// The job id (20+ digits) a `job run` printed.
+pub fn job_id_in(out: &str) -> String {
+    out.split_whitespace()
+        .map(|w| w.trim_end_matches(':'))
+        .find(|w| w.len() >= 20 && w.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no job id in: {out}"))
+        .to_string()
+}
+
 /// The repository's root.
 pub fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

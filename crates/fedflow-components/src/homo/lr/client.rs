@@ -5,7 +5,7 @@
 use super::params::Reg;
 use super::*;
 use crate::evaluation::metrics;
-use crate::hetero_lr::{predict_input, prediction_dataset};
+use crate::hetero_lr::{predict_input, prediction_dataset, sigmoid};
 use crate::homo::aggregator::Client as AggClient;
 use crate::homo::optim::TorchOptimizer;
 use crate::Metric;
@@ -358,21 +358,27 @@ fn batch_gradient(f: &Fit<'_>, batch: &[usize], p: &[f64], global: &[f64]) -> (V
     (g, loss / nb)
 }
 
-/// Validation metric `name` (auc or ks) of `p` on the validation rows.
-fn validation_metric(f: &Fit<'_>, p: &[f64], name: &str) -> f64 {
-    let Some((v, ys)) = &f.validate else {
-        return f64::NAN;
-    };
+/// Scores of `p` on the validation rows (none without validate_data).
+fn validation_scores(f: &Fit<'_>, p: &[f64]) -> Option<Vec<f64>> {
+    let (v, _) = f.validate.as_ref()?;
     let m = f.data.schema.header.len();
     let b = if p.len() > m { p[m] } else { 0.0 };
-    let scores: Vec<f64> = v
-        .rows
-        .iter()
-        .map(|r| sigmoid(crate::hetero_lr::dot(&r.features, &p[..m]) + b))
-        .collect();
+    Some(
+        v.rows
+            .iter()
+            .map(|r| sigmoid(crate::hetero_lr::dot(&r.features, &p[..m]) + b))
+            .collect(),
+    )
+}
+
+/// Validation metric `name` (auc or ks) of the validation `scores`.
+fn validation_metric(f: &Fit<'_>, scores: &[f64], name: &str) -> f64 {
+    let Some((_, ys)) = &f.validate else {
+        return f64::NAN;
+    };
     match name {
-        "ks" => metrics::ks(ys, &scores),
-        _ => metrics::auc(ys, &scores).unwrap_or(0.5),
+        "ks" => metrics::ks(ys, scores),
+        _ => metrics::auc(ys, scores).unwrap_or(0.5),
     }
 }
 
@@ -441,7 +447,8 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<Fitted, ComponentError> {
             p.copy_from_slice(&mean[..len]);
             global.copy_from_slice(&p);
             if f.schedule.stop_round(e) {
-                let metric = validation_metric(f, &p, param.stop_metric());
+                let scores = validation_scores(f, &p).unwrap_or_default();
+                let metric = validation_metric(f, &scores, param.stop_metric());
                 let nv = f.validate.as_ref().map(|v| v.0.ids.len()).unwrap_or(0);
                 agg.aggregate(2 * e as u64 + 1, &[metric], nv as f64)?;
             }
@@ -453,14 +460,19 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<Fitted, ComponentError> {
                 stop = Some(flag.early);
             }
         }
-        if f.schedule.validates(e) && f.validate.is_some() {
+        if let Some(scores) = f
+            .schedule
+            .validates(e)
+            .then(|| validation_scores(f, &p))
+            .flatten()
+        {
             for name in ["auc", "ks"] {
                 if param.metrics.iter().any(|x| x == name) {
                     ctx.tracker.log_metric(Metric {
                         namespace: "validate".into(),
                         name: format!("{name}{}", f.suffix),
                         metric_type: "EVALUATION".into(),
-                        points: vec![(e as f64, validation_metric(f, &p, name))],
+                        points: vec![(e as f64, validation_metric(f, &scores, name))],
                     });
                 }
             }

@@ -41,7 +41,7 @@ mod params;
 
 pub use params::HomoLRParam;
 
-use crate::hetero_lr::{sigmoid, LinearWeights, LocalData};
+use crate::hetero_lr::{logistic_prediction, LinearWeights, LocalData};
 use crate::io::{ModelData, Prediction};
 use crate::{Component, ComponentError, ComponentOutput, TaskContext};
 use fedflow_core::Role;
@@ -188,46 +188,8 @@ pub(crate) fn predict_rows(
         .enumerate()
         .map(|(i, (id, r))| {
             let label = r.label.unwrap_or(f64::NAN);
-            let p = match classes {
-                Some(cl) if models.len() > 1 => {
-                    let ps: Vec<f64> = zs.iter().map(|z| sigmoid(z[i])).collect();
-                    let (bi, bp) =
-                        ps.iter()
-                            .enumerate()
-                            .fold(
-                                (0, f64::NEG_INFINITY),
-                                |a, (c, &v)| {
-                                    if v > a.1 {
-                                        (c, v)
-                                    } else {
-                                        a
-                                    }
-                                },
-                            );
-                    let detail: serde_json::Map<String, serde_json::Value> = cl
-                        .iter()
-                        .zip(&ps)
-                        .map(|(c, v)| (c.to_string(), serde_json::json!(v)))
-                        .collect();
-                    Prediction {
-                        label,
-                        predict_result: cl[bi],
-                        predict_score: bp,
-                        predict_detail: serde_json::Value::Object(detail).to_string(),
-                        kind: kind.to_string(),
-                    }
-                }
-                _ => {
-                    let s = sigmoid(zs[0][i]);
-                    Prediction {
-                        label,
-                        predict_result: if s > threshold { 1.0 } else { 0.0 },
-                        predict_score: s,
-                        predict_detail: serde_json::json!({"0": 1.0 - s, "1": s}).to_string(),
-                        kind: kind.to_string(),
-                    }
-                }
-            };
+            let z: Vec<f64> = zs.iter().map(|zc| zc[i]).collect();
+            let p = logistic_prediction(label, &z, classes, threshold, kind);
             (id.clone(), p)
         })
         .collect()

@@ -262,7 +262,7 @@ impl HomoLRParam {
             path: format!("{component}.{path}"),
             message,
         };
-        if TorchOptimizerName::check(&self.optimizer).is_none() {
+        if crate::homo::optim::TorchOptimizer::new(&self.optimizer, 0.0).is_none() {
             return Err(bad(
                 "optimizer",
                 format!(
@@ -439,14 +439,6 @@ impl HomoLRParam {
             ..Default::default()
         };
         lin.init_weights(m, 0)
-    }
-}
-
-struct TorchOptimizerName;
-
-impl TorchOptimizerName {
-    fn check(name: &str) -> Option<()> {
-        super::super::optim::TorchOptimizer::new(name, 0.0).map(|_| ())
     }
 }
 
