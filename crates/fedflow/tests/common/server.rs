@@ -173,10 +173,20 @@ impl Server {
             if ["success", "failed", "canceled", "timeout"].contains(&st.as_str()) {
                 return st;
             }
-            assert!(
-                Instant::now() < deadline,
-                "job {job_id} still {st} after {timeout:?}"
-            );
+            if Instant::now() >= deadline {
+                // Where it stands, for the failure message: every task's
+                // state on this server and the end of its log.
+                let tasks = self.post("job/task/query", serde_json::json!({"job_id": job_id}));
+                let log = self.log_text();
+                let mut from = log.len().saturating_sub(6000);
+                while !log.is_char_boundary(from) {
+                    from += 1;
+                }
+                let tail = &log[from..];
+                panic!(
+                    "job {job_id} still {st} after {timeout:?}\ntasks: {tasks}\nlog tail:\n{tail}"
+                );
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
