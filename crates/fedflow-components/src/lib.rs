@@ -79,6 +79,7 @@ pub const MODULES: &[&str] = &[
     "OneHotEncoder",
     "HomoLR",
     "HomoOneHotEncoder",
+    "HomoFeatureBinning",
 ];
 
 /// The component for a FATE module name.
@@ -104,6 +105,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "OneHotEncoder" => Some(Box::new(one_hot_encoder::OneHotEncoder)),
         "HomoLR" => Some(Box::new(homo::lr::HomoLR)),
         "HomoOneHotEncoder" => Some(Box::new(homo::one_hot::HomoOneHotEncoder)),
+        "HomoFeatureBinning" => Some(Box::new(homo::binning::HomoFeatureBinning)),
         _ => None,
     }
 }

@@ -310,6 +310,29 @@ impl App {
         self.store
             .set_job_status(job_id, Some(party), st, error)
             .map_err(|e| e.to_string())?;
+        if status::is_terminal(st) {
+            // A job that ended here leaves no executor behind, whether or not
+            // the initiator's stop of each task reached this party.
+            let left: Vec<TaskAddr> = self
+                .children
+                .lock()
+                .keys()
+                .filter(|k| k.0 == job_id && k.3 == party.role.as_str() && k.4 == party.party_id)
+                .map(|k| TaskAddr {
+                    job_id: k.0.clone(),
+                    component: k.1.clone(),
+                    task_version: k.2,
+                    party,
+                })
+                .collect();
+            for t in &left {
+                tracing::warn!(
+                    "job {job_id} is {st} on {party}: stopping its task {}",
+                    t.component
+                );
+                self.party_stop_task(t, status::CANCELED)?;
+            }
+        }
         if status::is_terminal(st) && !self.config.party_ids.is_empty() {
             // Messages for the job's tasks that nobody will read any more.
             fedflow_federation::standalone::remove_job_sessions(

@@ -114,3 +114,56 @@ fn fate_homo_onehot_testsuite_numeric_task_passes() {
     let auc = find_number(&rows[0], "auc").unwrap_or_else(|| panic!("no auc in {results}"));
     assert!(auc > 0.85, "auc {auc}");
 }
+
+#[test]
+fn fate_homo_feature_binning_testsuite_passes_and_every_party_gets_the_same_split_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = shared().join("examples/fate/homo-feature-binning");
+    let o = testsuite(
+        dir.path(),
+        &ex.join("homo_feature_binning_testsuite.json"),
+        &["--json"],
+    );
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let results: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results.as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{results}");
+    for r in rows {
+        assert_eq!(r["status"], "success", "{r}");
+    }
+    // FATE's recursive-query job, then its predict-style job (a second
+    // binning fed the first one's model): both parties end with the same
+    // split points, at most bin_num per column.
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
+    };
+    // (testsuite uploaded the tables into this data dir)
+    let conf = read("homo_recursive_binning_predict_conf.json");
+    let dsl = read("homo_recursive_binning_predict_dsl.json");
+    let o = job_run(dir.path(), dir.path(), "binning", &conf, &dsl, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary = |cpn: &str, role: &str| -> Value {
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["component"] == cpn && t["party"]["role"] == role)
+            .unwrap_or_else(|| panic!("no {cpn} {role} in {r}"))["summary"]["split_points"]
+            .clone()
+    };
+    let guest = summary("homo_binning_0", "guest");
+    assert_eq!(guest, summary("homo_binning_0", "host"));
+    assert_eq!(
+        guest,
+        summary("homo_binning_1", "guest"),
+        "the model is reused"
+    );
+    let cols = guest.as_object().unwrap();
+    assert_eq!(cols.len(), 30, "{guest}");
+    for (c, sp) in cols {
+        let sp: Vec<f64> = serde_json::from_value(sp.clone()).unwrap();
+        assert!(sp.len() >= 3 && sp.len() <= 10, "{c}: {sp:?}");
+        assert!(sp.windows(2).all(|w| w[0] < w[1]), "{c}: {sp:?}");
+    }
+}

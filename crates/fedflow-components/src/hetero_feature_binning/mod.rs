@@ -51,7 +51,9 @@ pub use ops::{
 };
 pub use optimal::{merge_counts, optimal_bins, Metric, OptimalSettings};
 pub(crate) use params::select_columns;
-pub use params::{EncryptParam, FeatureBinningParam, OptimalBinningParam, TransformParam};
+pub use params::{
+    EncryptParam, FeatureBinningParam, OptimalBinningParam, TransformParam, MAX_BIN_NUM,
+};
 
 use crate::{
     parse_params, Component, ComponentError, ComponentOutput, Dataset, Instance, ModelData,
@@ -248,45 +250,14 @@ impl Component for HeteroFeatureBinning {
             Some(m) => parse_params(&format!("{cpn}(model param)"), &m.param)?,
             None => fit(ctx, &param, &table, &header)?,
         };
-        // Transform the output data.
-        let bin_cols: Vec<usize> = header
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| model_param.binning_result.contains_key(*h))
-            .map(|(i, _)| i)
-            .collect();
-        let out_table = match param.transform_param.transform_type.as_deref() {
-            None => table.clone(),
-            Some(kind) => {
-                let mut cols = match &param.transform_param.transform_cols {
-                    serde_json::Value::Number(n) if n.as_i64() == Some(-1) => bin_cols.clone(),
-                    v => select_columns(cpn, "transform_param.transform_cols", v, &None, &header)?,
-                };
-                cols.extend(select_columns(
-                    cpn,
-                    "transform_param.transform_names",
-                    &serde_json::Value::Null,
-                    &param.transform_param.transform_names,
-                    &header,
-                )?);
-                cols.retain(|c| bin_cols.contains(c));
-                cols.sort_unstable();
-                cols.dedup();
-                if kind == "woe" && ctx.local.role == Role::Host {
-                    return Err(ComponentError::Param {
-                        path: format!("{cpn}.transform_param.transform_type"),
-                        message: "woe transform is for the guest only (the host has no WOE)".into(),
-                    });
-                }
-                let res = |c: &usize| &model_param.binning_result[&header[*c]];
-                table.map_values(TransformBins {
-                    splits: cols.iter().map(|c| res(c).split_points.clone()).collect(),
-                    woe: (kind == "woe")
-                        .then(|| cols.iter().map(|c| res(c).woe_array.clone()).collect()),
-                    cols,
-                })?
-            }
-        };
+        let out_table = transform_table(
+            cpn,
+            &param.transform_param,
+            &model_param,
+            &table,
+            &header,
+            ctx.local.role,
+        )?;
         let mut summary = serde_json::Map::new();
         if ctx.local.role == Role::Guest {
             let iv: serde_json::Map<String, serde_json::Value> = model_param
@@ -318,6 +289,56 @@ impl Component for HeteroFeatureBinning {
                 param: serde_json::to_value(&model_param).unwrap_or_default(),
             }),
         })
+    }
+}
+
+/// The output data of a binning component: `table` with `tp` applied using
+/// the split points (and, for `woe`, the WOE) of `model`.
+pub(crate) fn transform_table(
+    cpn: &str,
+    tp: &TransformParam,
+    model: &BinningModelParam,
+    table: &TypedTable<String, Instance>,
+    header: &[String],
+    role: Role,
+) -> Result<TypedTable<String, Instance>, ComponentError> {
+    let bin_cols: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| model.binning_result.contains_key(*h))
+        .map(|(i, _)| i)
+        .collect();
+    match tp.transform_type.as_deref() {
+        None => Ok(table.clone()),
+        Some(kind) => {
+            let mut cols = match &tp.transform_cols {
+                serde_json::Value::Number(n) if n.as_i64() == Some(-1) => bin_cols.clone(),
+                v => select_columns(cpn, "transform_param.transform_cols", v, &None, header)?,
+            };
+            cols.extend(select_columns(
+                cpn,
+                "transform_param.transform_names",
+                &serde_json::Value::Null,
+                &tp.transform_names,
+                header,
+            )?);
+            cols.retain(|c| bin_cols.contains(c));
+            cols.sort_unstable();
+            cols.dedup();
+            if kind == "woe" && role == Role::Host {
+                return Err(ComponentError::Param {
+                    path: format!("{cpn}.transform_param.transform_type"),
+                    message: "woe transform is for the guest only (the host has no WOE)".into(),
+                });
+            }
+            let res = |c: &usize| &model.binning_result[&header[*c]];
+            Ok(table.map_values(TransformBins {
+                splits: cols.iter().map(|c| res(c).split_points.clone()).collect(),
+                woe: (kind == "woe")
+                    .then(|| cols.iter().map(|c| res(c).woe_array.clone()).collect()),
+                cols,
+            })?)
+        }
     }
 }
 

@@ -157,6 +157,13 @@ impl<'a> Client<'a> {
         self.send(round, values, weight)?;
         self.receive(round)
     }
+
+    /// The sum of every client's `values` for `round` (counts, ranks:
+    /// the arbiter answers with [`Server::sum_back`]).
+    pub fn aggregate_sum(&self, round: u64, values: &[f64]) -> Result<Vec<f64>, ComponentError> {
+        self.send(round, values, 1.0)?;
+        self.receive(round)
+    }
 }
 
 /// The arbiter's side.
@@ -247,6 +254,14 @@ impl<'a> Server<'a> {
     pub fn broadcast(&self, round: u64, values: &[f64]) -> Result<(), ComponentError> {
         SECAGG_RESULT.remote(self.fed, &values.to_vec(), &self.clients, &self.tag(round))?;
         Ok(())
+    }
+
+    /// Sends the clients the plain sum `Σ v` of `round` (what
+    /// [`Client::aggregate_sum`] waits for) and returns it.
+    pub fn sum_back(&self, round: u64) -> Result<Vec<f64>, ComponentError> {
+        let (sum, _) = self.sum(round)?;
+        self.broadcast(round, &sum)?;
+        Ok(sum)
     }
 
     /// The weighted mean `Σ w·v / Σ w` of `round`, sent back to the clients

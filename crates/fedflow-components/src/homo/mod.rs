@@ -4,6 +4,7 @@
 //! through them).
 
 pub mod aggregator;
+pub mod binning;
 pub mod lr;
 pub mod one_hot;
 pub mod optim;

@@ -80,7 +80,10 @@ fn watch_parent_process() {
                 eprintln!(
                     "error: the server (pid {parent}) that started this task is gone; exiting"
                 );
-                std::process::exit(1);
+                // `_exit`, not `exit`: no atexit handler or lock held by a
+                // busy thread can keep an orphaned executor alive.
+                // SAFETY: `_exit` only ends the process; nothing is shared.
+                unsafe { libc::_exit(1) };
             }
         });
     }

@@ -260,8 +260,24 @@ pub fn wait_dead(pids: &[i64], timeout: Duration) {
     while pids.iter().any(|p| alive(*p)) {
         assert!(
             Instant::now() < deadline,
-            "executor processes still alive: {:?}",
-            pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+            "executor processes still alive:\n{}",
+            pids.iter()
+                .filter(|p| alive(**p))
+                .map(|p| {
+                    let read = |f: &str| {
+                        std::fs::read_to_string(format!("/proc/{p}/{f}"))
+                            .unwrap_or_default()
+                            .replace('\0', " ")
+                    };
+                    format!(
+                        "{p}: {} | stat {} | wchan {}",
+                        read("cmdline"),
+                        read("stat").trim(),
+                        read("wchan")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         std::thread::sleep(Duration::from_millis(20));
     }
