@@ -22,6 +22,35 @@ pub struct Schema {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The schema key of the string (categorical) features' values.
+pub const STR_VALUES: &str = "str_values";
+
+/// The string features of a dataset (DataTransform `data_type: str`): per
+/// feature name, its values sorted; a row holds a value's index there.
+/// Empty for numeric data.
+pub fn str_values(schema: &Schema) -> std::collections::BTreeMap<String, Vec<String>> {
+    schema
+        .extra
+        .get(STR_VALUES)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Records the string features of a dataset (removes the key when empty).
+pub fn set_str_values(
+    schema: &mut Schema,
+    values: std::collections::BTreeMap<String, Vec<String>>,
+) {
+    if values.is_empty() {
+        schema.extra.remove(STR_VALUES);
+    } else {
+        schema.extra.insert(
+            STR_VALUES.into(),
+            serde_json::to_value(values).unwrap_or_default(),
+        );
+    }
+}
+
 /// A table with its schema, as components hand them to each other.
 #[derive(Clone)]
 pub struct Dataset {

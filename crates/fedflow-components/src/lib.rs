@@ -45,6 +45,12 @@ pub trait Component: Send + Sync {
     fn needs_data_input(&self) -> bool {
         true
     }
+    /// Whether the component reads string (categorical) features, i.e.
+    /// datasets whose schema has `str_values` (DataTransform `data_type:
+    /// str`). Others get such data refused by [`run`], naming the columns.
+    fn reads_string_features(&self) -> bool {
+        false
+    }
     /// Checks the parameters one party's task would run with, before any task
     /// of the job starts (so a bad value fails the job for every party at
     /// once, naming the parameter). The task checks them again when it runs.
@@ -108,4 +114,27 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HomoFeatureBinning" => Some(Box::new(homo::binning::HomoFeatureBinning)),
         _ => None,
     }
+}
+
+/// Runs `component` on `ctx`: first refuses string features for a
+/// component that computes on numbers (they hold category codes, which
+/// would be used as values), then [`Component::run`].
+pub fn run(
+    component: &dyn Component,
+    ctx: &TaskContext,
+) -> Result<ComponentOutput, ComponentError> {
+    if !component.reads_string_features() {
+        for d in ctx.inputs.data.values().flatten() {
+            let strs = io::str_values(&d.schema);
+            if !strs.is_empty() {
+                let cols: Vec<&String> = strs.keys().collect();
+                return Err(ComponentError::Input(format!(
+                    "{} ({}): columns {cols:?} are strings (DataTransform data_type 'str'); encode them first with OneHotEncoder / HomoOneHotEncoder (transform_col_names)",
+                    ctx.component_name,
+                    component.module()
+                )));
+            }
+        }
+    }
+    component.run(ctx)
 }

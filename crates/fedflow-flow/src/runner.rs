@@ -448,7 +448,9 @@ fn run_task(
                 storage: Some(storage.clone()),
                 job_type: jp.job_type.clone(),
             };
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| component.run(&ctx))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                fedflow_components::run(component.as_ref(), &ctx)
+            })) {
                 Ok(Ok(out)) => Ok(out),
                 Ok(Err(e)) => Err(describe(&e)),
                 Err(panic) => Err(format!(

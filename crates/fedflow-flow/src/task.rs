@@ -123,7 +123,9 @@ pub fn output_table_name(job_id: &str, component: &str, party: Party, index: usi
 /// Runs a component inside a panic boundary.
 pub fn run_component(module: &str, ctx: &TaskContext) -> Result<ComponentOutput, String> {
     let component = component(module).ok_or_else(|| format!("unknown module '{module}'"))?;
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| component.run(ctx))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fedflow_components::run(component.as_ref(), ctx)
+    })) {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => Err(format!(

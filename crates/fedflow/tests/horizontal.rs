@@ -96,23 +96,61 @@ fn a_host_evaluates_its_own_predictions_and_a_bad_homo_job_fails_naming_the_fiel
 }
 
 #[test]
-fn fate_homo_onehot_testsuite_numeric_task_passes() {
+fn fate_homo_onehot_testsuite_passes_with_string_features() {
     let dir = tempfile::tempdir().unwrap();
-    let suite = shared().join("examples/fate/homo_onehot/homo_onehot_testsuite.json");
+    let ex = shared().join("examples/fate/homo_onehot");
     let o = testsuite(
         dir.path(),
-        &suite,
-        &["--filter", "homo_onehot_test", "--json"],
+        &ex.join("homo_onehot_testsuite.json"),
+        &["--json"],
     );
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let results: Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = results.as_array().unwrap();
-    assert_eq!(rows.len(), 1, "{results}");
-    assert_eq!(rows[0]["task"], "homo_onehot_test");
-    assert_eq!(rows[0]["status"], "success", "{results}");
-    // One-hot (aligned) → scale → HomoLR → evaluation of train and test rows.
-    let auc = find_number(&rows[0], "auc").unwrap_or_else(|| panic!("no auc in {results}"));
+    assert_eq!(rows.len(), 3, "{results}");
+    for r in rows {
+        assert_eq!(r["status"], "success", "{r}");
+    }
+    // Numeric: one-hot (aligned) → scale → HomoLR → evaluation of train and test rows.
+    let numeric = rows
+        .iter()
+        .find(|r| r["task"] == "homo_onehot_test")
+        .unwrap();
+    let auc = find_number(numeric, "auc").unwrap_or_else(|| panic!("no auc in {results}"));
     assert!(auc > 0.85, "auc {auc}");
+    // Strings (DataTransform data_type str): 8 of the 20 columns encoded, by
+    // their letters, the same header on both parties; the other 12 stay strings.
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
+    };
+    let conf = read("homo_onehot_string_partial_col_test_conf.json");
+    let dsl = read("homo_onehot_string_partial_col_test_dsl.json");
+    let o = job_run(dir.path(), dir.path(), "partial", &conf, &dsl, &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary = |role: &str| -> Value {
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["component"] == "homo_onehot_0" && t["party"]["role"] == role)
+            .unwrap_or_else(|| panic!("{r}"))["summary"]
+            .clone()
+    };
+    let (g, h) = (summary("guest"), summary("host"));
+    assert_eq!(g, h);
+    assert_eq!(g["output_columns"], 8 * 5 + 12, "{g}");
+    // A numeric component fed the 12 string columns fails the job naming them.
+    let mut dsl = dsl;
+    dsl["components"]["scale_0"] = json!({"module": "FeatureScale",
+        "input": {"data": {"data": ["homo_onehot_0.data"]}}, "output": {"data": ["data"]}});
+    let o = job_run(dir.path(), dir.path(), "strings", &conf, &dsl, &[]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("scale_0 (FeatureScale): columns [") && err.contains("are strings"),
+        "{err}"
+    );
 }
 
 #[test]

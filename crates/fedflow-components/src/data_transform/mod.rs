@@ -12,6 +12,17 @@
 //! `outlier_replace`. A value that is not a number fails the task naming the
 //! row id and the column.
 //!
+//! `data_type` (FATE's): `float64` (default) / `float` / `double`; `int` /
+//! `int64` / `long` (a value with a fraction fails naming row and column);
+//! `str` (dense input): values are categories. Each dataset then gets its
+//! own dictionary (one pass, [`DistinctStrings`]: per feature its distinct
+//! non-missing values, sorted); a row holds a value's index there and the
+//! schema carries the lists (`str_values`, [`crate::io::str_values`]).
+//! OneHotEncoder / HomoOneHotEncoder encode such columns by their strings
+//! (`x0_A`); Intersection and FederatedSample pass them through; every other
+//! component refuses a dataset with string columns, naming them
+//! ([`crate::run`]). Downloads show the codes, not the strings.
+//!
 //! The model (`DataTransform`: meta = the parameters, param = header, label
 //! and fill values) lets a predict job (`pipeline.data_transform_0.model`)
 //! read its data exactly as in training. Runs on guest and host; a role
@@ -21,7 +32,8 @@ mod ops;
 mod params;
 
 pub use ops::{
-    ColStats, ColStatsOp, CollectTags, Column, MergeColStats, MergeTags, ParseDense, ParseTags,
+    ColStats, ColStatsOp, CollectTags, Column, DistinctStrings, MergeColStats, MergeStrings,
+    MergeTags, ParseDense, ParseTags,
 };
 pub use params::DataTransformParam;
 
@@ -194,7 +206,20 @@ fn transform(
         outliers,
         missing_fill: None,
         outlier_fill: None,
+        strings: None,
+        int_features: matches!(param.data_type.as_str(), "int" | "int64" | "long"),
     };
+    // data_type str: every feature's distinct values (this dataset's own).
+    if param.data_type == "str" {
+        let dict = raw
+            .apply_partitions(DistinctStrings {
+                parse: op.clone(),
+                n: features.len(),
+            })?
+            .reduce(MergeStrings)?
+            .unwrap_or_else(|| vec![Vec::new(); features.len()]);
+        op.strings = Some(dict);
+    }
     // Fill values: from the model (predict), given, or column statistics.
     let mut missing_fill = None;
     let mut outlier_fill = None;
@@ -276,6 +301,7 @@ fn transform(
     }
     op.missing_fill = missing_fill.clone();
     op.outlier_fill = outlier_fill.clone();
+    let strings_dict = op.strings.clone();
     let table: TypedTable<String, Instance> = raw.map_partitions(op)?;
     let count = table.count()?;
     let label_name = label_idx.map(|_| param.label_name.clone());
@@ -283,12 +309,15 @@ fn transform(
     if let Some(m) = &match_id_name {
         extra.insert("match_id_name".into(), m.clone().into());
     }
-    let schema = Schema {
+    let mut schema = Schema {
         sid: input.schema.sid.clone(),
         header: features.clone(),
         label_name: label_name.clone(),
         extra,
     };
+    if let Some(dict) = strings_dict {
+        crate::io::set_str_values(&mut schema, features.iter().cloned().zip(dict).collect());
+    }
     tracing::info!(
         "{cpn}: {count} instances, {} features, label {:?}",
         features.len(),

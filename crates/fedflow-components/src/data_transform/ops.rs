@@ -27,7 +27,96 @@ pub struct ParseDense {
     pub missing_fill: Option<Vec<f64>>,
     /// Replacement of outliers, per feature (None: NaN when `outliers` is non-empty).
     pub outlier_fill: Option<Vec<f64>>,
+    /// `data_type: str`: per feature its distinct values, sorted; a value
+    /// becomes its index there (the dataset's schema carries the lists as
+    /// `str_values`, see [`crate::io::str_values`]).
+    #[serde(default)]
+    pub strings: Option<Vec<Vec<String>>>,
+    /// `data_type: int` / `int64` / `long`: a value with a fraction fails.
+    #[serde(default)]
+    pub int_features: bool,
 }
+
+impl ParseDense {
+    /// The feature fields of a raw row: `(feature index, column name, field)`.
+    fn feature_fields<'a>(
+        &'a self,
+        raw: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a str, &'a str)> + 'a {
+        let fields: Box<dyn Iterator<Item = &str>> = if raw.is_empty() && self.columns.is_empty() {
+            Box::new(std::iter::empty())
+        } else {
+            Box::new(raw.split(self.sep.as_str()))
+        };
+        fields
+            .enumerate()
+            .take(self.columns.len())
+            .filter(|(i, _)| Some(*i) != self.label_idx && !self.skip.contains(i))
+            .enumerate()
+            .map(|(j, (i, f))| (j, self.columns[i].as_str(), f.trim()))
+    }
+}
+
+/// `data_type: str`: the distinct non-missing values of every feature of a
+/// partition's raw rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DistinctStrings {
+    /// How the rows are read.
+    pub parse: ParseDense,
+    /// Number of features.
+    pub n: usize,
+}
+
+impl ApplyPartitionsOp for DistinctStrings {
+    const NAME: &'static str = "data_transform.distinct_strings";
+    type K = String;
+    type V = String;
+    type Out = Vec<Vec<String>>;
+    fn apply(
+        &self,
+        _index: usize,
+        rows: &mut dyn Iterator<Item = (String, String)>,
+    ) -> Result<Vec<Vec<String>>, OpError> {
+        let mut sets: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); self.n];
+        for (_, raw) in rows {
+            for (j, _, f) in self.parse.feature_fields(&raw) {
+                if j < self.n && !self.parse.missing.iter().any(|m| m == f) && !sets[j].contains(f)
+                {
+                    sets[j].insert(f.to_string());
+                }
+            }
+        }
+        Ok(sets.into_iter().map(|s| s.into_iter().collect()).collect())
+    }
+}
+register_op!(apply_partitions DistinctStrings, example: DistinctStrings { parse: ParseDense {
+    sep: ",".into(), columns: vec!["y".into(), "x0".into()], label_idx: Some(0), skip: vec![],
+    label_float: false, missing: vec!["".into()], outliers: vec![], missing_fill: None, outlier_fill: None,
+    strings: None, int_features: false,
+}, n: 1 }, input: vec![("a".to_string(), "1,B".to_string())]);
+
+/// Unites per-feature sorted value lists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergeStrings;
+
+impl ReduceOp for MergeStrings {
+    const NAME: &'static str = "data_transform.merge_strings";
+    type V = Vec<Vec<String>>;
+    fn reduce(
+        &self,
+        a: Vec<Vec<String>>,
+        b: Vec<Vec<String>>,
+    ) -> Result<Vec<Vec<String>>, OpError> {
+        Ok(a.into_iter()
+            .zip(b)
+            .map(|(x, y)| {
+                let s: std::collections::BTreeSet<String> = x.into_iter().chain(y).collect();
+                s.into_iter().collect()
+            })
+            .collect())
+    }
+}
+register_op!(reduce MergeStrings, example: MergeStrings, input: vec![(vec![vec!["A".to_string()]], vec![vec!["B".to_string()]])]);
 
 impl ParseDense {
     fn parse(&self, id: &str, raw: &str) -> Result<Instance, OpError> {
@@ -66,6 +155,25 @@ impl ParseDense {
                 continue;
             }
             let j = features.len();
+            if let Some(dict) = &self.strings {
+                let v = if self.missing.iter().any(|m| m == f) {
+                    f64::NAN
+                } else {
+                    match dict
+                        .get(j)
+                        .map(|d| d.binary_search_by(|s| s.as_str().cmp(f)))
+                    {
+                        Some(Ok(k)) => k as f64,
+                        _ => {
+                            return Err(OpError::msg(format!(
+                                "row '{id}', column '{col}': '{f}' changed while the table was read"
+                            )))
+                        }
+                    }
+                };
+                features.push(v);
+                continue;
+            }
             let v = if self.outliers.iter().any(|o| o == f) {
                 self.outlier_fill.as_ref().map_or(f64::NAN, |v| v[j])
             } else if self.missing.iter().any(|m| m == f) {
@@ -81,6 +189,11 @@ impl ParseDense {
                     }
                 }
             };
+            if self.int_features && v.is_finite() && v.fract() != 0.0 {
+                return Err(OpError::msg(format!(
+                    "row '{id}', column '{col}': '{f}' is not an integer (data_type int)"
+                )));
+            }
             features.push(v);
         }
         if n != self.columns.len() {
@@ -120,6 +233,7 @@ impl MapPartitionsOp for ParseDense {
 register_op!(map_partitions ParseDense, example: ParseDense {
     sep: ",".into(), columns: vec!["y".into(), "x0".into()], label_idx: Some(0), skip: vec![],
     label_float: false, missing: vec!["".into()], outliers: vec![], missing_fill: None, outlier_fill: None,
+    strings: None, int_features: false,
 }, input: vec![("a".to_string(), "1,0.5".to_string())]);
 
 /// Per-feature statistics, ignoring NaN: (min, max, sum, count).

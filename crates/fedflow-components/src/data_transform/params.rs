@@ -23,6 +23,10 @@ pub struct DataTransformParam {
     pub label_type: String,
     /// `dense` (fedflow's instances are dense).
     pub output_format: String,
+    /// Feature type: `float64` (default), `float`, `double`, `int`, `int64`,
+    /// `long` (values must be integers) or `str` (values are categories, for
+    /// OneHotEncoder / HomoOneHotEncoder; dense input only).
+    pub data_type: String,
     /// Replace missing values.
     pub missing_fill: bool,
     /// Fill value(s): a number, a list in header order, or `{column: value}`.
@@ -58,6 +62,7 @@ impl Default for DataTransformParam {
             label_name: "y".into(),
             label_type: "int".into(),
             output_format: "dense".into(),
+            data_type: "float64".into(),
             missing_fill: false,
             default_value: None,
             missing_fill_method: None,
@@ -99,6 +104,40 @@ impl DataTransformParam {
                     self.label_type
                 ),
             ));
+        }
+        if !matches!(
+            self.data_type.as_str(),
+            "float64" | "float" | "float32" | "double" | "int" | "int64" | "long" | "str"
+        ) {
+            return Err(bad(
+                "data_type",
+                format!(
+                    "'{}': expected float64, float, int, int64, long or str",
+                    self.data_type
+                ),
+            ));
+        }
+        if self.data_type == "str" {
+            if self.input_format != "dense" {
+                return Err(bad(
+                    "data_type",
+                    format!(
+                        "'str' reads dense input only (input_format is '{}')",
+                        self.input_format
+                    ),
+                ));
+            }
+            for (path, on) in [
+                ("missing_fill", self.missing_fill),
+                ("outlier_replace", self.outlier_replace),
+            ] {
+                if on {
+                    return Err(bad(
+                        path,
+                        "true: fill values are numbers, not available with data_type 'str'".into(),
+                    ));
+                }
+            }
         }
         for (path, m) in [
             ("missing_fill_method", &self.missing_fill_method),

@@ -166,3 +166,86 @@ fn tag_value_and_svmlight() {
         "{e}"
     );
 }
+
+#[test]
+fn data_type_str_codes_values_by_a_per_dataset_dictionary_and_one_hot_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = raw_dataset("id,y,x0,x1\na,1,B,7\nb,0,A,NA\nc,1,B,10\n", 2);
+    let c = ctx(
+        dir.path(),
+        "dt",
+        GUEST,
+        json!({"with_label": true, "data_type": "str"}),
+        inputs("data", d),
+    );
+    let out = DataTransform.run(&c).unwrap();
+    let strs = crate::io::str_values(&out.data[0].schema);
+    assert_eq!(strs["x0"], ["A", "B"]);
+    assert_eq!(strs["x1"], ["10", "7"], "numbers are strings too under str");
+    let rows = instances(&out);
+    assert_eq!(rows[0].1.features, [1.0, 1.0]);
+    assert_eq!(rows[1].1.features[0], 0.0);
+    assert!(rows[1].1.features[1].is_nan(), "NA is missing");
+    // OneHotEncoder encodes by the strings: FATE's `x0_A` headers.
+    let c = ctx(
+        dir.path(),
+        "oh",
+        GUEST,
+        json!({"transform_col_names": ["x0"], "transform_col_indexes": []}),
+        inputs("data", out.data[0].clone()),
+    );
+    let oh = crate::run(&crate::one_hot_encoder::OneHotEncoder, &c).unwrap();
+    assert_eq!(oh.data[0].schema.header, ["x0_A", "x0_B", "x1"]);
+    assert_eq!(
+        crate::io::str_values(&oh.data[0].schema)
+            .keys()
+            .collect::<Vec<_>>(),
+        ["x1"],
+        "x1 is still a string column"
+    );
+    assert_eq!(instances(&oh)[0].1.features, [0.0, 1.0, 1.0]);
+    // A numeric component refuses the string column x1, naming it.
+    let c = ctx(
+        dir.path(),
+        "scale_0",
+        GUEST,
+        json!({}),
+        inputs("data", oh.data[0].clone()),
+    );
+    let e = crate::run(&crate::feature_scale::FeatureScale, &c)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("scale_0 (FeatureScale): columns [\"x1\"] are strings"),
+        "{e}"
+    );
+    // data_type int refuses a fraction; an unknown data_type fails at check.
+    let d = raw_dataset("id,x0\na,1.5\n", 1);
+    let c = ctx(
+        dir.path(),
+        "dt",
+        HOST,
+        json!({"data_type": "int"}),
+        inputs("data", d),
+    );
+    let e = DataTransform.run(&c).unwrap_err().to_string();
+    assert!(e.contains("'1.5' is not an integer (data_type int)"), "{e}");
+    let e = DataTransform
+        .check_params(
+            "dt",
+            fedflow_core::Role::Guest,
+            &json!({"data_type": "complex"}),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("dt.data_type"), "{e}");
+    let e = DataTransform
+        .check_params(
+            "dt",
+            fedflow_core::Role::Guest,
+            &json!({"data_type": "str", "missing_fill": true}),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("dt.missing_fill"), "{e}");
+}

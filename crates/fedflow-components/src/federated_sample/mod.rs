@@ -328,6 +328,11 @@ impl Component for FederatedSample {
         "FederatedSample"
     }
 
+    /// Rows pass through whatever their features hold.
+    fn reads_string_features(&self) -> bool {
+        true
+    }
+
     fn check_params(
         &self,
         component: &str,

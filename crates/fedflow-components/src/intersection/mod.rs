@@ -127,6 +127,11 @@ impl Component for Intersection {
         "Intersection"
     }
 
+    /// Rows pass through whatever their features hold.
+    fn reads_string_features(&self) -> bool {
+        true
+    }
+
     fn check_params(
         &self,
         component: &str,

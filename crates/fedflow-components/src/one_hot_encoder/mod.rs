@@ -9,7 +9,9 @@
 //!
 //! Fit: the distinct values of each chosen column (named ops
 //! [`DistinctValues`] per partition, merged by [`MergeValues`]); as FATE,
-//! values must be integers (else the task fails naming the column and row)
+//! values must be integers or strings (string columns come from
+//! DataTransform's `data_type: str`; others with a fraction fail naming the
+//! column and row)
 //! and a column may have at most [`ONE_HOT_LIMIT`] of them. Output header: a
 //! chosen column `x0` with values 0, 1, 3 becomes `x0_0`, `x0_1`, `x0_3` in
 //! its place (FATE's `'_'.join([name, str(value)])`, the value an integer as
@@ -98,19 +100,66 @@ fn value_text(x: f64) -> String {
     format!("{}", x + 0.0)
 }
 
+/// The order of a column's values: numerically when every value is a
+/// number, else as text. The same on every party, so aligned headers agree.
+pub(crate) fn sort_values(v: &mut Vec<String>) {
+    let nums: Option<Vec<f64>> = v.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
+    match nums {
+        Some(n) => {
+            let mut pairs: Vec<(f64, String)> = n.into_iter().zip(v.drain(..)).collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pairs.dedup_by(|a, b| a.0 == b.0);
+            v.extend(pairs.into_iter().map(|p| p.1));
+        }
+        None => {
+            v.sort();
+            v.dedup();
+        }
+    }
+}
+
 /// The output header and the encoding op for `header`, given the values of
-/// the encoded columns (by name).
-fn plan(header: &[String], values: &BTreeMap<String, Vec<f64>>) -> (Vec<String>, Encode) {
+/// the encoded columns (by name, as text, in output order) and the string
+/// features of the input (`str_values`: a string column's rows hold codes).
+fn plan(
+    cpn: &str,
+    header: &[String],
+    values: &ColumnValues,
+    strs: &BTreeMap<String, Vec<String>>,
+) -> Result<(Vec<String>, Encode), ComponentError> {
     let mut out = Vec::new();
     let mut slots = Vec::with_capacity(header.len());
     for name in header {
         match values.get(name) {
             Some(v) => {
+                // (the row's value, its output offset), sorted by value.
+                let mut known: Vec<(f64, usize)> = match strs.get(name) {
+                    Some(dict) => v
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(pos, t)| {
+                            dict.binary_search(t).ok().map(|code| (code as f64, pos))
+                        })
+                        .collect(),
+                    None => v
+                        .iter()
+                        .enumerate()
+                        .map(|(pos, t)| {
+                            t.trim().parse::<f64>().map(|x| (x + 0.0, pos)).map_err(|_| {
+                                ComponentError::Input(format!(
+                                    "{cpn}: column '{name}' is numeric in the data, but its encoding has the value '{t}' (a string column: read it with DataTransform data_type 'str')"
+                                ))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                };
+                known.sort_by(|a, b| a.0.total_cmp(&b.0));
                 slots.push(Slot::OneHot {
                     at: out.len(),
-                    values: v.clone(),
+                    values: known.iter().map(|k| k.0).collect(),
+                    pos: known.iter().map(|k| k.1).collect(),
                 });
-                out.extend(v.iter().map(|&x| format!("{name}_{}", value_text(x))));
+                out.extend(v.iter().map(|t| format!("{name}_{t}")));
             }
             None => {
                 slots.push(Slot::Keep(out.len()));
@@ -119,7 +168,7 @@ fn plan(header: &[String], values: &BTreeMap<String, Vec<f64>>) -> (Vec<String>,
         }
     }
     let width = out.len();
-    (out, Encode { width, slots })
+    Ok((out, Encode { width, slots }))
 }
 
 /// The component.
@@ -132,7 +181,8 @@ impl OneHotEncoder {
         p: &OneHotEncoderParam,
         table: &TypedTable<String, Instance>,
         header: &[String],
-    ) -> Result<(OneHotMeta, BTreeMap<String, Vec<f64>>), ComponentError> {
+        strs: &BTreeMap<String, Vec<String>>,
+    ) -> Result<(OneHotMeta, ColumnValues), ComponentError> {
         let cols = select_columns(
             cpn,
             "transform_col_indexes",
@@ -156,32 +206,33 @@ impl OneHotEncoder {
             need_run: true,
             need_alignment: p.need_alignment,
         };
-        Ok((meta, names.into_iter().zip(values).collect()))
+        let texts = names
+            .into_iter()
+            .zip(values)
+            .map(|(name, v)| {
+                let t: Vec<String> = match strs.get(&name) {
+                    // Codes index the sorted values: the texts come out sorted.
+                    Some(dict) => v
+                        .iter()
+                        .map(|&c| dict.get(c as usize).cloned().unwrap_or_default())
+                        .collect(),
+                    None => v.iter().map(|&x| value_text(x)).collect(),
+                };
+                (name, t)
+            })
+            .collect();
+        Ok((meta, texts))
     }
 
     /// Reads a trained model back.
-    fn load(
-        cpn: &str,
-        m: &ModelData,
-    ) -> Result<(OneHotMeta, BTreeMap<String, Vec<f64>>), ComponentError> {
+    fn load(cpn: &str, m: &ModelData) -> Result<(OneHotMeta, ColumnValues), ComponentError> {
         let meta: OneHotMeta = parse_params(&format!("{cpn}(model meta)"), &m.meta)?;
         let param: OneHotModelParam = parse_params(&format!("{cpn}(model param)"), &m.param)?;
-        let mut values = BTreeMap::new();
-        for (name, c) in &param.col_map {
-            let mut v = c
-                .values
-                .iter()
-                .map(|s| {
-                    s.trim().parse::<f64>().map_err(|_| {
-                        ComponentError::Input(format!(
-                            "{cpn}: model col_map.{name}.values: '{s}' is not a number"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<f64>, _>>()?;
-            v.sort_by(f64::total_cmp);
-            values.insert(name.clone(), v);
-        }
+        let values = param
+            .col_map
+            .into_iter()
+            .map(|(name, c)| (name, c.values))
+            .collect();
         Ok((meta, values))
     }
 }
@@ -191,14 +242,19 @@ impl Component for OneHotEncoder {
         "OneHotEncoder"
     }
 
+    fn reads_string_features(&self) -> bool {
+        true
+    }
+
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let p: OneHotEncoderParam = parse_params(&ctx.component_name, &ctx.params)?;
         encode(ctx, "OneHotEncoder", &p, &mut |v| Ok(v))
     }
 }
 
-/// The values of each encoded column, by name.
-pub type ColumnValues = BTreeMap<String, Vec<f64>>;
+/// The values of each encoded column, by name: as text (FATE's
+/// `ColsMap.values`), in output order.
+pub type ColumnValues = BTreeMap<String, Vec<String>>;
 
 /// Fits (or loads from the `module` model input) and applies the encoding of
 /// one party's data; `align` turns the values this party found into the
@@ -215,6 +271,7 @@ pub(crate) fn encode(
         return Ok(ComponentOutput::default());
     };
     let header = &input.schema.header;
+    let strs = crate::io::str_values(&input.schema);
     let table: TypedTable<String, Instance> = TypedTable::from_raw(input.table.clone());
     let (meta, values) = match ctx.inputs.model(module) {
         Some(m) => OneHotEncoder::load(cpn, m)?,
@@ -228,7 +285,7 @@ pub(crate) fn encode(
             BTreeMap::new(),
         ),
         None => {
-            let (meta, values) = OneHotEncoder::fit(cpn, p, &table, header)?;
+            let (meta, values) = OneHotEncoder::fit(cpn, p, &table, header, &strs)?;
             (meta, align(values)?)
         }
     };
@@ -242,11 +299,8 @@ pub(crate) fn encode(
                     (
                         name.clone(),
                         ColsMap {
-                            values: v.iter().map(|&x| value_text(x)).collect(),
-                            transformed_headers: v
-                                .iter()
-                                .map(|&x| format!("{name}_{}", value_text(x)))
-                                .collect(),
+                            values: v.clone(),
+                            transformed_headers: v.iter().map(|t| format!("{name}_{t}")).collect(),
                         },
                     )
                 })
@@ -267,10 +321,14 @@ pub(crate) fn encode(
             "{cpn}: column '{missing}' of the model is not in the input header"
         )));
     }
-    let (result_header, op) = plan(header, &values);
+    let (result_header, op) = plan(cpn, header, &values, &strs)?;
     let out = table.map_values(op)?;
     let mut schema = input.schema.clone();
     schema.header = result_header.clone();
+    // Encoded string columns are numbers now; the others stay strings.
+    let mut left = strs;
+    left.retain(|name, _| !values.contains_key(name));
+    crate::io::set_str_values(&mut schema, left);
     tracing::info!(
         "{cpn}: {} columns one-hot encoded, {} -> {} features",
         values.len(),

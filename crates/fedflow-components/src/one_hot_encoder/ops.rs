@@ -102,13 +102,16 @@ register_op!(reduce MergeValues, example: MergeValues { names: vec!["x0".into()]
 pub enum Slot {
     /// Copied to this position.
     Keep(usize),
-    /// One-hot: position `at + k` is 1 when the value is `values[k]`
+    /// One-hot: position `at + pos[k]` is 1 when the value is `values[k]`
     /// (sorted); an unseen value gives all zeros.
     OneHot {
         /// First output position.
         at: usize,
         /// The known values, sorted.
         values: Vec<f64>,
+        /// The output offset of each value (empty: `k`).
+        #[serde(default)]
+        pos: Vec<usize>,
     },
 }
 
@@ -131,9 +134,9 @@ impl MapValuesOp for Encode {
             let x = v.features.get(j).copied().unwrap_or(f64::NAN);
             match slot {
                 Slot::Keep(at) => out[*at] = x,
-                Slot::OneHot { at, values } => {
+                Slot::OneHot { at, values, pos } => {
                     if let Ok(k) = values.binary_search_by(|y| y.total_cmp(&(x + 0.0))) {
-                        out[at + k] = 1.0;
+                        out[at + pos.get(k).copied().unwrap_or(k)] = 1.0;
                     }
                 }
             }
@@ -142,4 +145,4 @@ impl MapValuesOp for Encode {
         Ok(v)
     }
 }
-register_op!(map_values Encode, example: Encode { width: 3, slots: vec![Slot::Keep(0), Slot::OneHot { at: 1, values: vec![1.0, 2.0] }] }, input: vec![("a".to_string(), inst())]);
+register_op!(map_values Encode, example: Encode { width: 3, slots: vec![Slot::Keep(0), Slot::OneHot { at: 1, values: vec![1.0, 2.0], pos: vec![0, 1] }] }, input: vec![("a".to_string(), inst())]);

@@ -59,10 +59,7 @@ pub(super) fn run(
 
 /// The clients' columns must be the same; their ranges are united. An error
 /// names the client.
-pub(crate) fn unite(
-    clients: &[Party],
-    msgs: Vec<ColumnsMessage>,
-) -> Result<Columns, String> {
+pub(crate) fn unite(clients: &[Party], msgs: Vec<ColumnsMessage>) -> Result<Columns, String> {
     let mut out: Option<Columns> = None;
     for (c, m) in clients.iter().zip(msgs) {
         let (names, ranges) = m?;

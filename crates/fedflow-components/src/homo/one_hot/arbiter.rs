@@ -54,8 +54,7 @@ pub(crate) fn unite(clients: &[fedflow_core::Party], got: Vec<Values>) -> Values
                 for (col, vals) in v {
                     let e = acc.entry(col).or_default();
                     e.extend(vals);
-                    e.sort_by(f64::total_cmp);
-                    e.dedup();
+                    crate::one_hot_encoder::sort_values(e);
                 }
             }
         }

@@ -52,6 +52,10 @@ impl Component for HomoOneHotEncoder {
         "HomoOneHotEncoder"
     }
 
+    fn reads_string_features(&self) -> bool {
+        true
+    }
+
     fn needs_data_input(&self) -> bool {
         true
     }

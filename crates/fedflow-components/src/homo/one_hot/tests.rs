@@ -77,9 +77,26 @@ fn a_clients_error_or_other_columns_fail_every_party_naming_it() {
     .unwrap_err();
     assert!(e.starts_with("host:10000: column a"), "{e}");
     let mut a = ColumnValues::new();
-    a.insert("a".into(), vec![0.0]);
+    a.insert("a".into(), vec!["0".to_string()]);
     let mut b = ColumnValues::new();
-    b.insert("b".into(), vec![0.0]);
+    b.insert("b".into(), vec!["0".to_string()]);
     let e = arbiter::unite(&clients, vec![Ok(a), Ok(b)]).unwrap_err();
     assert!(e.contains("every party needs the same"), "{e}");
+}
+
+#[test]
+fn string_values_unite_as_text_and_numbers_numerically() {
+    let clients = [
+        fedflow_core::Party::new(Role::Guest, 9999),
+        fedflow_core::Party::new(Role::Host, 10000),
+    ];
+    let col = |v: &[&str]| -> ColumnValues {
+        let mut m = ColumnValues::new();
+        m.insert("x0".into(), v.iter().map(|s| s.to_string()).collect());
+        m
+    };
+    let u = arbiter::unite(&clients, vec![Ok(col(&["A", "B"])), Ok(col(&["A", "C"]))]).unwrap();
+    assert_eq!(u["x0"], ["A", "B", "C"]);
+    let u = arbiter::unite(&clients, vec![Ok(col(&["2", "10"])), Ok(col(&["-1", "2"]))]).unwrap();
+    assert_eq!(u["x0"], ["-1", "2", "10"]);
 }
