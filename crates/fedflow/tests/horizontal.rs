@@ -205,3 +205,76 @@ fn fate_homo_feature_binning_testsuite_passes_and_every_party_gets_the_same_spli
         assert!(sp.windows(2).all(|w| w[0] < w[1]), "{c}: {sp:?}");
     }
 }
+
+#[test]
+fn data_gen_homo_splits_rows_over_parties_and_bench_homo_trains_on_three_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    let o = fedflow(
+        dir.path(),
+        &[
+            "data",
+            "gen",
+            "--homo",
+            "3",
+            "--rows",
+            "3000",
+            "--features",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut ids = std::collections::BTreeSet::new();
+    for k in 0..3 {
+        let text = std::fs::read_to_string(out.join(format!("party_{k}.csv"))).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("id,y,x0,x1,x2,x3,x4"));
+        let n = lines
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                assert_eq!(f.len(), 7, "{l}");
+                assert!(f[1] == "0" || f[1] == "1", "{l}");
+                assert!(ids.insert(f[0].to_string()), "id {} twice", f[0]);
+            })
+            .count();
+        assert_eq!(n, 1000, "party {k}");
+    }
+    // --overlap belongs to the vertical split.
+    let o = fedflow(
+        dir.path(),
+        &[
+            "data",
+            "gen",
+            "--homo",
+            "2",
+            "--rows",
+            "10",
+            "--overlap",
+            "0.5",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--overlap"), "{}", stderr(&o));
+    // The bench: a guest and two hosts train HomoLR and bin, end to end.
+    let o = fedflow(
+        dir.path(),
+        &["bench", "homo", "--rows", "6000", "--epochs", "5"],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    let auc: f64 = text
+        .split("guest train auc ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(auc > 0.8, "{text}");
+    assert!(
+        text.contains("HomoFeatureBinning virtual_summary"),
+        "{text}"
+    );
+}

@@ -65,6 +65,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1800)]
         timeout: u64,
     },
+    /// The horizontal family: a synthetic homo split (`data gen --homo`),
+    /// HomoLR and HomoFeatureBinning `job run` wall time and peak RSS.
+    Homo {
+        /// Rows over all parties.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Features.
+        #[arg(long, default_value_t = 30)]
+        features: usize,
+        /// Parties holding rows (a guest and hosts; plus an arbiter).
+        #[arg(long, default_value_t = 3)]
+        parties: usize,
+        /// HomoLR epochs.
+        #[arg(long, default_value_t = 10)]
+        epochs: u32,
+        /// Partitions per table.
+        #[arg(long, default_value_t = 8)]
+        partitions: u64,
+    },
     /// One computing op (used by `bench computing`).
     #[command(hide = true)]
     ComputingOp {
@@ -117,6 +136,13 @@ pub fn run(cmd: BenchCommand, dir: &Path) -> Result<()> {
             rows,
             partitions,
         } => computing_op(op, rows, partitions, dir),
+        BenchCommand::Homo {
+            rows,
+            features,
+            parties,
+            epochs,
+            partitions,
+        } => super::bench_homo::bench_homo(rows, features, parties, epochs, partitions),
     }
 }
 
@@ -275,7 +301,7 @@ fn toy_job(data_num: u64) -> (serde_json::Value, serde_json::Value) {
 }
 
 /// `VmHWM` (peak) and `VmRSS` of a process, in KiB.
-fn proc_mem_kb(pid: u32) -> Option<(u64, u64)> {
+pub(crate) fn proc_mem_kb(pid: u32) -> Option<(u64, u64)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         s.lines()

@@ -52,6 +52,13 @@ pub enum DataCommand {
         /// Fraction of the host's ids that the guest also has.
         #[arg(long, default_value_t = 1.0)]
         overlap: f64,
+        /// Horizontal split instead: this many parties (`party_0.csv`…),
+        /// each with its share of the rows and all `--features` columns.
+        #[arg(long, value_name = "PARTIES")]
+        homo: Option<usize>,
+        /// Features of the horizontal split.
+        #[arg(long, default_value_t = 30, requires = "homo")]
+        features: usize,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
@@ -137,9 +144,26 @@ pub fn run_data(cmd: DataCommand, dir: &Path, server: &Option<String>) -> Result
             host_features,
             seed,
             overlap,
+            homo,
+            features,
             out,
         } => {
             let started = std::time::Instant::now();
+            if let Some(parties) = homo {
+                if overlap != 1.0 {
+                    anyhow::bail!(
+                        "--overlap is for the vertical split; --homo parties hold distinct rows"
+                    );
+                }
+                let paths = super::gen::generate_homo(rows, features, parties, seed, &out)?;
+                println!(
+                    "wrote {} files under {}: {rows} rows split over {parties} parties, {features} features each, in {:.2} s",
+                    paths.len(),
+                    out.display(),
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
             let (g, h) =
                 super::gen::generate(rows, guest_features, host_features, seed, overlap, &out)?;
             println!(

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_federation;
+pub mod bench_homo;
 pub mod cert;
 pub mod client;
 pub mod data;
