@@ -266,8 +266,8 @@ fn spark_engine_on_a_real_cluster() {
     );
 
     // 8c. The horizontal family: FATE's HomoLR train job (DataTransform,
-    //     FeatureScale, HomoLR over secure aggregation, Evaluation) gives the
-    //     same models and predictions on Spark.
+    //     FeatureScale, HomoLR over secure aggregation, Evaluation) plus a
+    //     HomoFeatureBinning gives the same models and outputs on Spark.
     let t = Instant::now();
     for name in ["breast_homo_guest", "breast_homo_host"] {
         let up = serde_json::json!({"file": shared().join(format!("data/{name}.csv")), "head": 1,
@@ -281,11 +281,17 @@ fn spark_engine_on_a_real_cluster() {
         let read = |f: &str| -> serde_json::Value {
             serde_json::from_str(&std::fs::read_to_string(ex.join(f)).unwrap()).unwrap()
         };
-        let (mut conf, dsl) = (
+        let (mut conf, mut dsl) = (
             read("homo_lr_train_conf.json"),
             read("homo_lr_train_dsl.json"),
         );
         conf["component_parameters"]["common"]["homo_lr_0"]["max_iter"] = serde_json::json!(5);
+        // HomoFeatureBinning's stats and rank queries as named ops on the executors.
+        dsl["components"]["homo_binning_0"] = serde_json::json!({"module": "HomoFeatureBinning",
+            "input": {"data": {"data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]}});
+        conf["component_parameters"]["common"]["homo_binning_0"] =
+            serde_json::json!({"method": "virtual_summary", "sample_bins": 1000});
         conf["job_parameters"] = serde_json::json!({"common": engine});
         run_saving_outputs(&jdir, "homo", &conf, &dsl)
     };
@@ -293,11 +299,11 @@ fn spark_engine_on_a_real_cluster() {
     let got = homo(serde_json::json!({"computing_engine": "SPARK",
         "spark_run": {"master": master, "total-executor-cores": 1}}));
     assert_close(&tasks_of(&want), &tasks_of(&got), "homo tasks");
-    for cpn in ["scale_0", "homo_lr_0"] {
+    for cpn in ["scale_0", "homo_lr_0", "homo_binning_0"] {
         assert_models_and_outputs_equal(&jdir, cpn, &want, &got);
     }
     eprintln!(
-        "HomoLR on standalone and spark in {:.1}s",
+        "HomoLR and HomoFeatureBinning on standalone and spark in {:.1}s",
         t.elapsed().as_secs_f64()
     );
 

@@ -554,3 +554,16 @@ fn full_batch_sgd_equals_centralized_gradient_descent_on_the_pooled_rows() {
         .fold(0.0, f64::max);
     assert!(diff < 1e-9, "HomoLR differs from centralized GD by {diff}");
 }
+
+#[test]
+fn a_host_with_zero_rows_fails_every_party_naming_it() {
+    let mut frames = breast();
+    frames[1].ids.clear();
+    frames[1].x.clear();
+    frames[1].y = Some(Vec::new());
+    let rs = run_some(serde_json::json!({"max_iter": 2}), &frames, &[10000], 1);
+    for r in &rs {
+        let e = r.as_ref().expect_err("fails").to_string();
+        assert!(e.contains("host:10000: empty train_data"), "{e}");
+    }
+}
