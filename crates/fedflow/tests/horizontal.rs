@@ -278,3 +278,53 @@ fn data_gen_homo_splits_rows_over_parties_and_bench_homo_trains_on_three_clients
         "{text}"
     );
 }
+
+#[test]
+fn testsuite_on_a_folder_runs_every_suite_and_prints_the_coverage_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = dir.path().join("examples");
+    // One real suite, copied whole …
+    let src = shared().join("examples/fate/homo-feature-binning");
+    let dst = ex.join("homo-feature-binning");
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+    }
+    // … and one whose module fedflow lacks: skipped, naming the module.
+    let other = ex.join("nope");
+    std::fs::create_dir_all(&other).unwrap();
+    let dsl = json!({"components": {"reader_0": {"module": "Reader", "output": {"data": ["data"]}},
+        "x_0": {"module": "NoSuchModule", "input": {"data": {"data": ["reader_0.data"]}}}}});
+    std::fs::write(other.join("x_dsl.json"), dsl.to_string()).unwrap();
+    std::fs::copy(
+        src.join("homo_recursive_binning_conf.json"),
+        other.join("x_conf.json"),
+    )
+    .unwrap();
+    let suite = json!({"data": [], "tasks": {"x": {"conf": "x_conf.json", "dsl": "x_dsl.json"}}});
+    std::fs::write(other.join("x_testsuite.json"), suite.to_string()).unwrap();
+    let o = testsuite(dir.path(), &ex, &[]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let line = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        line("homo-feature-binning/homo_feature_binning_testsuite.json")[1..],
+        ["5", "5", "0", "0"],
+        "{out}"
+    );
+    assert_eq!(
+        line("nope/x_testsuite.json")[1..],
+        ["1", "0", "1", "0"],
+        "{out}"
+    );
+    assert!(out.contains("module NoSuchModule not implemented"), "{out}");
+    assert_eq!(line("total")[1..], ["6", "5", "1", "0"], "{out}");
+}

@@ -24,7 +24,8 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct TestsuiteArgs {
-    /// The testsuite JSON (`*_testsuite.json`).
+    /// The testsuite JSON (`*_testsuite.json`), or a directory: every
+    /// `*testsuite*.json` below it, then a coverage table per suite.
     #[arg(short = 'i', long = "include")]
     pub include: PathBuf,
     /// Where FATE's `examples/data/X.csv` files are (X.csv is looked up here).
@@ -218,14 +219,159 @@ fn key_metric(r: &JobReport) -> String {
     String::from("-")
 }
 
+/// `fedflow testsuite`: one suite file, or with a directory every
+/// `*testsuite*.json` below it (FATE's examples folder) and a coverage table.
 pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
-    let suite = super::job::read_json(&a.include, "testsuite")?;
     let env = parse_parties(&a.parties)?;
-    let base = a
-        .include
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    if a.include.is_dir() {
+        return run_folder(&a, &env, dir);
+    }
+    let results = run_suite(&a.include, &a, &env, dir)?;
+    report(&results, a.json)
+}
+
+/// Every `*testsuite*.json` under `root`, sorted.
+fn suites_under(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains("testsuite") && n.ends_with(".json"))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Folder mode: runs every suite, then prints per suite how many tasks
+/// succeeded, were skipped (module or data not available, each named in the
+/// suite's rows) and failed. Fails when a task failed.
+fn run_folder(a: &TestsuiteArgs, env: &BTreeMap<String, Vec<u64>>, dir: &Path) -> Result<()> {
+    let suites = suites_under(&a.include)?;
+    if suites.is_empty() {
+        bail!("{}: no *testsuite*.json below it", a.include.display());
+    }
+    let mut rows: Vec<(String, Vec<TaskResult>)> = Vec::new();
+    for s in &suites {
+        let name = s
+            .strip_prefix(&a.include)
+            .unwrap_or(s)
+            .display()
+            .to_string();
+        eprintln!("== {name}");
+        let results = match run_suite(s, a, env, dir) {
+            Ok(r) => r,
+            Err(e) => vec![TaskResult {
+                task: "(suite)".into(),
+                status: "failed".into(),
+                seconds: 0.0,
+                metric: "-".into(),
+                job_id: None,
+                detail: Some(super::one_line(&e)),
+            }],
+        };
+        rows.push((name, results));
+    }
+    if a.json {
+        let v: Vec<Value> = rows
+            .iter()
+            .map(|(n, r)| serde_json::json!({"suite": n, "tasks": r}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
+    let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(5);
+    let (mut t_ok, mut t_skip, mut t_fail, mut t_all) = (0, 0, 0, 0);
+    let mut out = format!(
+        "{:<w$}  {:>5}  {:>7}  {:>7}  {:>6}\n",
+        "suite", "tasks", "success", "skipped", "failed"
+    );
+    for (name, r) in &rows {
+        let ok = r.iter().filter(|x| x.status == "success").count();
+        let fail = r.iter().filter(|x| x.status == "failed").count();
+        let skip = r.len() - ok - fail;
+        (t_ok, t_skip, t_fail, t_all) = (t_ok + ok, t_skip + skip, t_fail + fail, t_all + r.len());
+        out.push_str(&format!(
+            "{name:<w$}  {:>5}  {ok:>7}  {skip:>7}  {fail:>6}\n",
+            r.len()
+        ));
+        for x in r.iter().filter(|x| x.status != "success") {
+            out.push_str(&format!("{:<w$}    {}: {}\n", "", x.task, x.status));
+        }
+    }
+    out.push_str(&format!(
+        "{:<w$}  {t_all:>5}  {t_ok:>7}  {t_skip:>7}  {t_fail:>6}\n",
+        "total"
+    ));
+    if a.json {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+    if t_fail > 0 {
+        bail!("{t_fail} testsuite task(s) failed");
+    }
+    Ok(())
+}
+
+/// Prints one suite's results; fails when a task failed.
+fn report(results: &[TaskResult], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        let w = results
+            .iter()
+            .map(|r| r.task.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!("{:<w$}  {:>8}  {:<28}  status", "task", "time", "metric");
+        for r in results {
+            println!(
+                "{:<w$}  {:>6.1} s  {:<28}  {}",
+                r.task, r.seconds, r.metric, r.status
+            );
+            if r.status == "failed" {
+                if let Some(d) = &r.detail {
+                    println!("{:<w$}    {d}", "");
+                }
+            }
+        }
+    }
+    let failed = results.iter().filter(|r| r.status == "failed").count();
+    let ok = results.iter().filter(|r| r.status == "success").count();
+    let line = format!(
+        "{ok} success, {} skipped, {failed} failed",
+        results.len() - ok - failed
+    );
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+    if failed > 0 {
+        bail!("{failed} testsuite task(s) failed");
+    }
+    Ok(())
+}
+
+/// Uploads a suite's data and runs its tasks.
+fn run_suite(
+    include: &Path,
+    a: &TestsuiteArgs,
+    env: &BTreeMap<String, Vec<u64>>,
+    dir: &Path,
+) -> Result<Vec<TaskResult>> {
+    let suite = super::job::read_json(include, "testsuite")?;
+    let base = include.parent().map(Path::to_path_buf).unwrap_or_default();
     let storage = fedflow_storage::StorageContext::open_local(dir)
         .with_context(|| format!("opening storage at {}", dir.display()))?;
     // 1. Data.
@@ -311,7 +457,7 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
                 }
             }
             let mut conf_v = super::job::read_json(&conf_p, "conf")?;
-            remap_parties(&mut conf_v, &env)
+            remap_parties(&mut conf_v, env)
                 .with_context(|| format!("conf {}", conf_p.display()))?;
             let dsl_v = super::job::read_json(&dsl_p, "dsl")?;
             let dsl = Dsl::parse(&dsl_v).with_context(|| format!("dsl {}", dsl_p.display()))?;
@@ -385,44 +531,7 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
         eprintln!("task {name}: {} in {:.1} s", res.status, res.seconds);
         results.push(res);
     }
-    // 3. Report.
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
-    } else {
-        let w = results
-            .iter()
-            .map(|r| r.task.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        println!("{:<w$}  {:>8}  {:<28}  status", "task", "time", "metric");
-        for r in &results {
-            println!(
-                "{:<w$}  {:>6.1} s  {:<28}  {}",
-                r.task, r.seconds, r.metric, r.status
-            );
-            if r.status == "failed" {
-                if let Some(d) = &r.detail {
-                    println!("{:<w$}    {d}", "");
-                }
-            }
-        }
-    }
-    let failed = results.iter().filter(|r| r.status == "failed").count();
-    let ok = results.iter().filter(|r| r.status == "success").count();
-    let line = format!(
-        "{ok} success, {} skipped, {failed} failed",
-        results.len() - ok - failed
-    );
-    if a.json {
-        eprintln!("{line}");
-    } else {
-        println!("{line}");
-    }
-    if failed > 0 {
-        bail!("{failed} testsuite task(s) failed");
-    }
-    Ok(())
+    Ok(results)
 }
 
 #[cfg(test)]
