@@ -116,13 +116,48 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
     }
 }
 
-/// Runs `component` on `ctx`: first refuses string features for a
-/// component that computes on numbers (they hold category codes, which
-/// would be used as values), then [`Component::run`].
+/// FATE options no fedflow module implements yet, refused whatever the
+/// module (so that a job never runs without them): cross validation
+/// (`cv_param.need_cv: true`) and stepwise selection
+/// (`stepwise_param.need_stepwise: true`).
+pub fn check_unsupported_options(
+    component: &str,
+    module: &str,
+    params: &serde_json::Value,
+) -> Result<(), ComponentError> {
+    for (path, key, what) in [
+        ("cv_param", "need_cv", "cross validation"),
+        ("stepwise_param", "need_stepwise", "stepwise selection"),
+    ] {
+        if params.get(path).and_then(|v| v.get(key)) == Some(&serde_json::Value::Bool(true)) {
+            return Err(ComponentError::Param {
+                path: format!("{component}.{path}.{key}"),
+                message: format!("{what} is not implemented for {module}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`Component::check_params`] after [`check_unsupported_options`].
+pub fn check_params(
+    component: &dyn Component,
+    name: &str,
+    role: fedflow_core::Role,
+    params: &serde_json::Value,
+) -> Result<(), ComponentError> {
+    check_unsupported_options(name, component.module(), params)?;
+    component.check_params(name, role, params)
+}
+
+/// Runs `component` on `ctx`: first refuses [`check_unsupported_options`]
+/// and string features for a component that computes on numbers (they hold
+/// category codes, which would be used as values), then [`Component::run`].
 pub fn run(
     component: &dyn Component,
     ctx: &TaskContext,
 ) -> Result<ComponentOutput, ComponentError> {
+    check_unsupported_options(&ctx.component_name, component.module(), &ctx.params)?;
     if !component.reads_string_features() {
         for d in ctx.inputs.data.values().flatten() {
             let strs = io::str_values(&d.schema);
@@ -137,4 +172,35 @@ pub fn run(
         }
     }
     component.run(ctx)
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    #[test]
+    fn cross_validation_and_stepwise_are_refused_naming_the_parameter() {
+        let lr = component("HeteroLR").unwrap();
+        for (p, path) in [
+            (
+                serde_json::json!({"cv_param": {"need_cv": true, "n_splits": 4}}),
+                "hetero_lr_0.cv_param.need_cv",
+            ),
+            (
+                serde_json::json!({"stepwise_param": {"need_stepwise": true}}),
+                "hetero_lr_0.stepwise_param.need_stepwise",
+            ),
+        ] {
+            let e = check_params(lr.as_ref(), "hetero_lr_0", fedflow_core::Role::Guest, &p)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(path) && e.contains("is not implemented for HeteroLR"),
+                "{e}"
+            );
+        }
+        let off = serde_json::json!({"cv_param": {"need_cv": false},
+            "stepwise_param": {"need_stepwise": false}});
+        assert!(check_unsupported_options("x", "HeteroLR", &off).is_ok());
+    }
 }

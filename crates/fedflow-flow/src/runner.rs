@@ -140,12 +140,14 @@ pub fn validate(conf: &JobConf, dsl: &Dsl) -> Result<(), ConfError> {
         }
         for (p, idx) in &parties {
             let params = conf.component_parameters(&c.name, p.role, *idx);
-            imp.check_params(&c.name, p.role, &params).map_err(|e| {
-                err(
-                    format!("component_parameters (for {} {})", p.role, p.party_id),
-                    e.to_string(),
-                )
-            })?;
+            fedflow_components::check_params(imp.as_ref(), &c.name, p.role, &params).map_err(
+                |e| {
+                    err(
+                        format!("component_parameters (for {} {})", p.role, p.party_id),
+                        e.to_string(),
+                    )
+                },
+            )?;
         }
     }
     // FATE ignores parameters of components the DSL does not have; fedflow

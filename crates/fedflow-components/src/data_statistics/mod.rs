@@ -5,7 +5,9 @@
 //! of `count`, `sum`, `mean`, `variance`, `stddev`/`std`, `min`, `max`,
 //! `median`, `coefficient_of_variance`, `missing_count`, `missing_ratio`,
 //! `skewness`, `kurtosis` and percentiles such as `"95%"`), `column_names`,
-//! `column_indexes` (-1 = all), `abnormal_list` (values counted as missing),
+//! `column_indexes` (-1 = all; as FATE, names and indexes this party's header
+//! lacks are skipped with a warning and listed in the summary's
+//! `skipped_columns`), `abnormal_list` (values counted as missing),
 //! `quantile_error` (accepted; quantiles here are exact), `bias` (default
 //! true; false applies the sample corrections to skewness and kurtosis).
 //!
@@ -268,19 +270,24 @@ impl Component for DataStatistics {
         }
         requested.dedup();
         // Columns.
+        let mut skipped: Vec<String> = Vec::new();
         let mut cols: Vec<usize> = match &p.column_indexes {
             serde_json::Value::Number(n) if n.as_i64() == Some(-1) => (0..header.len()).collect(),
             serde_json::Value::Null => vec![],
             serde_json::Value::Array(a) => a
                 .iter()
-                .map(|v| {
-                    v.as_u64()
-                        .map(|i| i as usize)
-                        .filter(|&i| i < header.len())
-                        .ok_or_else(|| ComponentError::Param {
-                            path: format!("{cpn}.column_indexes"),
-                            message: format!("{v} is not a column index below {}", header.len()),
-                        })
+                .filter_map(|v| match v.as_u64() {
+                    // As FATE: an index past this party's header is skipped (the
+                    // parameter is often common to parties of different widths).
+                    Some(i) if (i as usize) < header.len() => Some(Ok(i as usize)),
+                    Some(i) => {
+                        skipped.push(format!("index {i}"));
+                        None
+                    }
+                    None => Some(Err(ComponentError::Param {
+                        path: format!("{cpn}.column_indexes"),
+                        message: format!("{v}: expected a non-negative column index"),
+                    })),
                 })
                 .collect::<Result<_, _>>()?,
             other => {
@@ -291,14 +298,16 @@ impl Component for DataStatistics {
             }
         };
         for name in &p.column_names {
-            let i = header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| ComponentError::Param {
-                    path: format!("{cpn}.column_names"),
-                    message: format!("'{name}' is not in the header {header:?}"),
-                })?;
-            cols.push(i);
+            match header.iter().position(|h| h == name) {
+                Some(i) => cols.push(i),
+                None => skipped.push(format!("'{name}'")),
+            }
+        }
+        if !skipped.is_empty() {
+            tracing::warn!(
+                "{cpn}: columns {} are not in this party's header; skipped (as FATE)",
+                skipped.join(", ")
+            );
         }
         cols.sort_unstable();
         cols.dedup();
@@ -331,7 +340,7 @@ impl Component for DataStatistics {
             requested: requested.clone(),
             statistics,
         };
-        let summary: serde_json::Map<String, serde_json::Value> = requested
+        let mut summary: serde_json::Map<String, serde_json::Value> = requested
             .iter()
             .filter_map(|r| {
                 param
@@ -340,6 +349,9 @@ impl Component for DataStatistics {
                     .map(|m| (r.clone(), serde_json::to_value(m).unwrap_or_default()))
             })
             .collect();
+        if !skipped.is_empty() {
+            summary.insert("skipped_columns".into(), serde_json::json!(skipped));
+        }
         Ok(ComponentOutput {
             summary: serde_json::Value::Object(summary),
             data: vec![input.clone()],

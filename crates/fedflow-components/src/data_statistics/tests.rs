@@ -143,3 +143,22 @@ fn unknown_statistic_is_a_param_error() {
     let e = DataStatistics.run(&c).err().unwrap().to_string();
     assert!(e.contains("modus"), "{e}");
 }
+
+#[test]
+fn columns_this_party_lacks_are_skipped_as_fate_does_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_dataset("id,a,b\n1,1,5\n2,2,6\n", 1);
+    let c = ctx(dir.path(), "dt", HOST, json!({}), inputs("data", raw));
+    let d = DataTransform.run(&c).unwrap().data.remove(0);
+    let c = ctx(
+        dir.path(),
+        "statistic_0",
+        HOST,
+        json!({"statistics": ["mean"], "column_names": ["x3", "b"], "column_indexes": [0, 7]}),
+        inputs("data", d),
+    );
+    let out = DataStatistics.run(&c).unwrap();
+    assert_eq!(out.summary["skipped_columns"], json!(["index 7", "'x3'"]));
+    assert_eq!(out.summary["mean"]["a"], 1.5);
+    assert_eq!(out.summary["mean"]["b"], 5.5);
+}
