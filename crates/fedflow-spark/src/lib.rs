@@ -40,6 +40,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use worker::Step;
 
+/// Largest step argument passed inline on the worker's command line.
+const STEP_ARG_INLINE_MAX: usize = 32 * 1024;
+
 /// The engine's name.
 pub const ENGINE: &str = "spark";
 
@@ -118,9 +121,44 @@ impl Inner {
         format!("{what}{}", self.next.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// The worker's step argument: inline base64, or for a large step (an op
+    /// carrying many parameters, e.g. query points per column) `@path` of a
+    /// file in the exchange directory holding it, since the kernel limits one
+    /// command-line argument to 128 KiB (`E2BIG`, "Argument list too long").
+    fn step_arg(&self, step: &Step) -> String {
+        let arg = step.to_arg();
+        if arg.len() <= STEP_ARG_INLINE_MAX {
+            return arg;
+        }
+        let path = self.exchange_path("step");
+        let safe = path.to_str().is_some_and(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+        });
+        if !safe {
+            tracing::error!(
+                "spark: a {} KiB step cannot go through {} (characters a shell command cannot carry); passing it inline",
+                arg.len() >> 10,
+                path.display()
+            );
+            return arg;
+        }
+        match std::fs::write(&path, &arg) {
+            Ok(()) => format!("@{}", path.display()),
+            Err(e) => {
+                tracing::error!(
+                    "spark: writing the {} KiB step to {}: {e}; passing it inline",
+                    arg.len() >> 10,
+                    path.display()
+                );
+                arg
+            }
+        }
+    }
+
     /// `SELECT TRANSFORM` running the worker with `step` over the columns of `from`.
     fn transform(&self, step: &Step, from: &str) -> String {
-        let cmd = self.worker_command.replace("{STEP}", &step.to_arg());
+        let cmd = self.worker_command.replace("{STEP}", &self.step_arg(step));
         format!(
             "SELECT TRANSFORM(p, tag, c, b) ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' \
              USING '{cmd}' AS (p INT, tag BIGINT, c BIGINT, b STRING) \

@@ -97,10 +97,21 @@ impl Step {
         B64.encode(codec::encode(self).unwrap_or_default())
     }
 
-    /// Parses a step from its command-line argument.
+    /// Parses a step from its command-line argument: the base64 itself, or
+    /// `@path` of a file holding it (large steps, see the engine's
+    /// `step_arg`).
     pub fn from_arg(arg: &str) -> Result<Step, String> {
+        let owned;
+        let text = match arg.strip_prefix('@') {
+            Some(path) => {
+                owned = std::fs::read_to_string(path)
+                    .map_err(|e| format!("step argument: reading {path}: {e}"))?;
+                owned.as_str()
+            }
+            None => arg,
+        };
         let bytes = B64
-            .decode(arg.trim())
+            .decode(text.trim())
             .map_err(|e| format!("step argument: expected base64, {e}"))?;
         codec::decode(&bytes).map_err(|e| format!("step argument: {e}"))
     }
@@ -371,6 +382,16 @@ mod tests {
         let e = run(&Step::Subtract, input.as_bytes(), Vec::new()).unwrap_err();
         assert!(e.contains("seen again"), "{e}");
         assert!(Step::from_arg("not base64!").is_err());
+        // A large step travels as @file.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("step");
+        std::fs::write(&f, Step::Subtract.to_arg()).unwrap();
+        assert!(matches!(
+            Step::from_arg(&format!("@{}", f.display())),
+            Ok(Step::Subtract)
+        ));
+        let e = Step::from_arg("@/nonexistent/step").unwrap_err();
+        assert!(e.contains("reading /nonexistent/step"), "{e}");
     }
 
     #[test]
