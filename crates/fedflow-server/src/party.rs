@@ -310,9 +310,11 @@ impl App {
         self.store
             .set_job_status(job_id, Some(party), st, error)
             .map_err(|e| e.to_string())?;
-        if status::is_terminal(st) {
-            // A job that ended here leaves no executor behind, whether or not
-            // the initiator's stop of each task reached this party.
+        if status::is_terminal(st) && st != status::SUCCESS {
+            // A job that failed (or was stopped) here leaves no executor
+            // behind, whether or not the initiator's stop of each task reached
+            // this party. (After a success every task has recorded its
+            // outcome; its executor ends on its own.)
             let left: Vec<TaskAddr> = self
                 .children
                 .lock()
