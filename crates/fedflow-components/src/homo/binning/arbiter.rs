@@ -80,10 +80,7 @@ pub(crate) fn unite(clients: &[Party], msgs: Vec<ColumnsMessage>) -> Result<Colu
                     ));
                 }
                 for (a, r) in acc.iter_mut().zip(ranges) {
-                    *a = match (*a, r) {
-                        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
-                        (x, None) | (None, x) => x,
-                    };
+                    *a = super::ops::union_range(*a, r);
                 }
             }
         }

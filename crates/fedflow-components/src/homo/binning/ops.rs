@@ -72,15 +72,20 @@ impl ApplyPartitionsOp for ColumnStats {
 }
 register_op!(apply_partitions ColumnStats, example: ColumnStats { cols: vec![0, 1] }, input: vec![("a".to_string(), example_inst())]);
 
+/// The smallest range holding both (`None`: no values).
+pub fn union_range(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (r, None) | (None, r) => r,
+    }
+}
+
 /// Merges two [`LocalStats`].
 pub fn merge_stats(mut a: LocalStats, b: &LocalStats) -> LocalStats {
     a.rows += b.rows;
     for (x, y) in a.cols.iter_mut().zip(&b.cols) {
         x.missing += y.missing;
-        x.range = match (x.range, y.range) {
-            (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
-            (r, None) | (None, r) => r,
-        };
+        x.range = union_range(x.range, y.range);
     }
     a
 }
