@@ -26,6 +26,7 @@ pub mod reader;
 pub mod secure_add_example;
 #[cfg(test)]
 mod testutil;
+pub mod tree;
 
 pub use context::{
     parse_params, ComponentError, ComponentOutput, MemoryTracker, Metric, TaskContext, Tracker,
@@ -86,6 +87,7 @@ pub const MODULES: &[&str] = &[
     "HomoLR",
     "HomoOneHotEncoder",
     "HomoFeatureBinning",
+    "HomoSecureBoost",
 ];
 
 /// The component for a FATE module name.
@@ -110,6 +112,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "FederatedSample" => Some(Box::new(federated_sample::FederatedSample)),
         "OneHotEncoder" => Some(Box::new(one_hot_encoder::OneHotEncoder)),
         "HomoLR" => Some(Box::new(homo::lr::HomoLR)),
+        "HomoSecureBoost" | "HomoSecureboost" => Some(Box::new(homo::secureboost::HomoSecureBoost)),
         "HomoOneHotEncoder" => Some(Box::new(homo::one_hot::HomoOneHotEncoder)),
         "HomoFeatureBinning" => Some(Box::new(homo::binning::HomoFeatureBinning)),
         _ => None,

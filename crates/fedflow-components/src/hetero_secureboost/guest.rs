@@ -1,12 +1,9 @@
 //! Guest side: labels, gradients, the key, split finding and the trees.
 
-use super::ops::{
-    bin_matrix, gain, leaf_weight, sample_features, softmax, GhLayout, Node, Objective, Tree,
-};
+use super::ops::{bin_matrix, gain, leaf_weight, sample_features, GhLayout, Node, Objective, Tree};
 use super::*;
-use crate::hetero_lr::{
-    parties, predict_input, prediction_dataset, sigmoid, train_input, LocalData,
-};
+use crate::hetero_lr::{parties, predict_input, prediction_dataset, train_input, LocalData};
+use crate::tree::hist;
 use crate::{Metric, ModelData, Prediction};
 use fedflow_core::Party;
 use fedflow_crypto::{BigUint, Obfuscation, PaillierKeypair, PrivateKey};
@@ -223,6 +220,13 @@ fn build_tree(
         c.param.subsample_feature_rate,
         c.param.random_seed.wrapping_add(t as u64),
     );
+    let layout_h = hist::HistLayout::new(1, c.sps, false);
+    let gh_rows: Vec<Vec<f64>> = gh.iter().map(|&(g, h)| vec![g, h]).collect();
+    let rule = hist::SplitRule {
+        lambda,
+        min_leaf,
+        min_child_weight: tp.min_child_weight,
+    };
     let mut nodes: Vec<Node> = vec![new_node(0)];
     // Per node: parent, sibling.
     let mut family: Vec<(Option<u32>, Option<u32>)> = vec![(None, None)];
@@ -287,54 +291,19 @@ fn build_tree(
         let mut best: HashMap<u32, Best> = HashMap::new();
         for &id in &split {
             let (g, h, cnt) = st[&id];
-            let m = &members[&id];
-            let cands: Vec<Option<(f64, u32, u16)>> = (0..c.sps.len())
-                .into_par_iter()
-                .map(|j| {
-                    if !use_f[j] {
-                        return None;
-                    }
-                    let nb = c.sps[j].len() + 1;
-                    let mut hist = vec![(0.0f64, 0.0f64, 0usize); nb];
-                    for &i in m {
-                        let b = c.bins[i][j] as usize;
-                        hist[b].0 += gh[i].0;
-                        hist[b].1 += gh[i].1;
-                        hist[b].2 += 1;
-                    }
-                    let (mut gl, mut hl, mut cl) = (0.0, 0.0, 0usize);
-                    let mut best: Option<(f64, u32, u16)> = None;
-                    for (b, bin) in hist.iter().enumerate().take(nb - 1) {
-                        if bin.2 == 0 {
-                            continue;
-                        }
-                        gl += bin.0;
-                        hl += bin.1;
-                        cl += bin.2;
-                        if cl < min_leaf || cnt - cl < min_leaf {
-                            continue;
-                        }
-                        if hl < tp.min_child_weight || h - hl < tp.min_child_weight {
-                            continue;
-                        }
-                        let gn = gain(g, h, gl, hl, lambda);
-                        if best.is_none_or(|b| gn > b.0) {
-                            best = Some((gn, j as u32, b as u16));
-                        }
-                    }
-                    best
-                })
-                .collect();
-            for (gn, fid, bid) in cands.into_iter().flatten() {
-                if best.get(&id).is_none_or(|b| gn > b.gain) {
-                    best.insert(
-                        id,
-                        Best {
-                            gain: gn,
-                            site: Site::Guest { fid, bid },
+            let hist = hist::build(&layout_h, c.bins, &gh_rows, &members[&id]);
+            let total = [g, h, cnt as f64];
+            if let Some(s) = hist::best_split(&layout_h, &hist, &total, &use_f, &rule) {
+                best.insert(
+                    id,
+                    Best {
+                        gain: s.gain,
+                        site: Site::Guest {
+                            fid: s.fid,
+                            bid: s.bid,
                         },
-                    );
-                }
+                    },
+                );
             }
         }
 
@@ -595,52 +564,7 @@ fn to_predictions(
         .zip(scores)
         .map(|((id, r), z)| {
             let label = r.label.unwrap_or(f64::NAN);
-            let p = match model.objective {
-                Objective::Lse => Prediction {
-                    label,
-                    predict_result: z[0],
-                    predict_score: z[0],
-                    predict_detail: serde_json::json!({"label": z[0]}).to_string(),
-                    kind: kind.into(),
-                },
-                Objective::Binary => {
-                    let s = sigmoid(z[0]);
-                    let c0 = model.classes.first().copied().unwrap_or(0.0);
-                    let c1 = model.classes.get(1).copied().unwrap_or(1.0);
-                    Prediction {
-                        label,
-                        predict_result: if s > 0.5 { c1 } else { c0 },
-                        predict_score: s,
-                        predict_detail:
-                            serde_json::json!({ c0.to_string(): 1.0 - s, c1.to_string(): s })
-                                .to_string(),
-                        kind: kind.into(),
-                    }
-                }
-                Objective::Multi(_) => {
-                    let p = softmax(z);
-                    let (bi, bp) =
-                        p.iter()
-                            .enumerate()
-                            .fold(
-                                (0, f64::NEG_INFINITY),
-                                |a, (i, &v)| if v > a.1 { (i, v) } else { a },
-                            );
-                    let detail: serde_json::Map<String, serde_json::Value> = model
-                        .classes
-                        .iter()
-                        .zip(&p)
-                        .map(|(c, v)| (c.to_string(), serde_json::json!(v)))
-                        .collect();
-                    Prediction {
-                        label,
-                        predict_result: model.classes[bi],
-                        predict_score: bp,
-                        predict_detail: serde_json::Value::Object(detail).to_string(),
-                        kind: kind.into(),
-                    }
-                }
-            };
+            let p = crate::tree::prediction(model.objective, &model.classes, 0.5, label, z, kind);
             (id.clone(), p)
         })
         .collect()

@@ -36,7 +36,7 @@ mod ops;
 mod params;
 
 pub use ops::{GhLayout, Node, Objective, Tree};
-pub use params::{HeteroSecureBoostParam, ObjectiveParam, TreeParam};
+pub use params::{HeteroSecureBoostParam, ObjectiveParam, TreeParam, MAX_BIN_NUM};
 
 use crate::{Component, ComponentError, ComponentOutput, TaskContext};
 use fedflow_core::Role;

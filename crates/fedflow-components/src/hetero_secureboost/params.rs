@@ -25,6 +25,19 @@ pub struct TreeParam {
     pub min_child_weight: f64,
     /// `split` (count) or `gain`.
     pub feature_importance_type: String,
+    /// Missing values get their own bin and the better direction at each split.
+    pub use_missing: bool,
+    /// Zeros count as missing (not implemented: refused when true).
+    pub zero_as_missing: bool,
+    /// Nodes whose histograms are computed in one batch (memory bound only:
+    /// no effect on the model).
+    pub max_split_nodes: u32,
+    /// FATE's per-tree flag (unused by FATE's trees; accepted).
+    pub n_iter_no_change: bool,
+    /// FATE's per-tree tolerance (unused by FATE's trees; accepted).
+    pub tol: f64,
+    /// FATE's deterministic flag (fedflow's trees are always deterministic).
+    pub deterministic: bool,
 }
 
 impl Default for TreeParam {
@@ -38,6 +51,12 @@ impl Default for TreeParam {
             min_leaf_node: 1,
             min_child_weight: 0.0,
             feature_importance_type: "split".into(),
+            use_missing: false,
+            zero_as_missing: false,
+            max_split_nodes: 65536,
+            n_iter_no_change: true,
+            tol: 1e-3,
+            deterministic: false,
         }
     }
 }
@@ -70,7 +89,7 @@ pub const MAX_BIN_NUM: u32 = u16::MAX as u32;
 impl ObjectiveParam {
     /// FATE's rule: classification takes cross_entropy, regression one of its
     /// regression losses (of which fedflow implements lse).
-    fn check(&self, component: &str, task_type: &str) -> Result<(), ComponentError> {
+    pub(crate) fn check(&self, component: &str, task_type: &str) -> Result<(), ComponentError> {
         let o = self.objective.to_ascii_lowercase();
         let message = match (task_type, o.as_str()) {
             ("classification", "cross_entropy") | ("regression", "lse") => return Ok(()),
@@ -176,6 +195,17 @@ impl HeteroSecureBoostParam {
         self.encrypt_param.check(component)?;
         if self.tree_param.max_depth == 0 {
             return Err(bad("tree_param.max_depth", "expected a positive integer"));
+        }
+        for (flag, name) in [
+            (self.tree_param.use_missing, "use_missing"),
+            (self.tree_param.zero_as_missing, "zero_as_missing"),
+        ] {
+            if flag {
+                return Err(bad(
+                    &format!("tree_param.{name}"),
+                    "missing-value handling is not implemented for HeteroSecureBoost (HomoSecureBoost has use_missing)",
+                ));
+            }
         }
         if !(self.subsample_feature_rate > 0.0 && self.subsample_feature_rate <= 1.0) {
             return Err(bad("subsample_feature_rate", "expected a number in (0, 1]"));

@@ -1,7 +1,7 @@
-use super::ops::{bin_matrix, gain, leaf_weight, softmax, Objective};
 use super::*;
 use crate::hetero_lr::harness::*;
 use crate::hetero_lr::sigmoid;
+use crate::tree::{bin_matrix, gain, leaf_weight, softmax, Objective};
 
 fn sbt() -> Box<dyn Component> {
     Box::new(HeteroSecureBoost)

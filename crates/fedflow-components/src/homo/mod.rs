@@ -8,3 +8,4 @@ pub mod binning;
 pub mod lr;
 pub mod one_hot;
 pub mod optim;
+pub mod secureboost;

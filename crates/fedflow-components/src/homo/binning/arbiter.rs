@@ -15,6 +15,31 @@ pub(super) fn run(
     if !fits(ctx, p) {
         return Ok(ComponentOutput::default());
     }
+    let clients = aggregator::clients(&ctx.roster);
+    let (names, rounds) = serve(ctx, p, method)?;
+    Ok(ComponentOutput {
+        summary: serde_json::json!({
+            "clients": clients.len(),
+            "columns": names.len(),
+            "query_rounds": rounds,
+        }),
+        model: Some(ModelData {
+            module: "HomoFeatureBinning".into(),
+            meta: serde_json::to_value(p).unwrap_or_default(),
+            param: serde_json::to_value(BinningModelParam::default()).unwrap_or_default(),
+        }),
+        ..Default::default()
+    })
+}
+
+/// The arbiter's side of the federated split points (also HomoSecureBoost's
+/// binning): checks the columns, unites the ranges, sums the counts and ranks.
+/// Returns the binned columns and the number of query rounds.
+pub(crate) fn serve(
+    ctx: &TaskContext,
+    p: &HomoFeatureBinningParam,
+    method: Method,
+) -> Result<(Vec<String>, usize), ComponentError> {
     let fed = ctx.federation.as_ref();
     let clients = aggregator::clients(&ctx.roster);
     let msgs: Vec<ColumnsMessage> = HOMO_BINNING_COLUMNS.get(fed, &clients, "")?;
@@ -42,19 +67,7 @@ pub(super) fn run(
             rounds += 1;
         }
     }
-    Ok(ComponentOutput {
-        summary: serde_json::json!({
-            "clients": clients.len(),
-            "columns": names.len(),
-            "query_rounds": rounds,
-        }),
-        model: Some(ModelData {
-            module: "HomoFeatureBinning".into(),
-            meta: serde_json::to_value(p).unwrap_or_default(),
-            param: serde_json::to_value(BinningModelParam::default()).unwrap_or_default(),
-        }),
-        ..Default::default()
-    })
+    Ok((names, rounds))
 }
 
 /// The clients' columns must be the same; their ranges are united. An error

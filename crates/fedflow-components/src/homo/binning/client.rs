@@ -66,7 +66,9 @@ pub(super) fn run(
     })
 }
 
-fn fit(
+/// The client's side of the federated split points (also HomoSecureBoost's
+/// binning): split points per binned column, the same on every client.
+pub(crate) fn fit(
     ctx: &TaskContext,
     p: &HomoFeatureBinningParam,
     method: Method,

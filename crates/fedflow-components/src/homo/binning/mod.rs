@@ -42,6 +42,8 @@ mod arbiter;
 mod client;
 mod ops;
 
+pub(crate) use arbiter::serve;
+pub(crate) use client::fit;
 pub use ops::{ColStats, ColumnStats, LocalStats, MergeStats, RankQuery, SumRanks};
 
 use crate::hetero_feature_binning::{TransformParam, MAX_BIN_NUM};
