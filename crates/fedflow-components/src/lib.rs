@@ -88,6 +88,7 @@ pub const MODULES: &[&str] = &[
     "HomoOneHotEncoder",
     "HomoFeatureBinning",
     "HomoSecureBoost",
+    "HomoSecureboost",
 ];
 
 /// The component for a FATE module name.

@@ -401,6 +401,9 @@ fn validation(m: &HomoSbtModel, v: &LocalData, classes: &[f64]) -> (Vec<Vec<f64>
     (scores, y)
 }
 
+/// A grown tree, each row's leaf, every split's `(feature, gain)`.
+type Grown = (FullTree, Vec<u32>, Vec<(u32, f64)>);
+
 /// One tree: the depth rounds with the arbiter. Returns the tree, each
 /// row's leaf and every split's `(feature, gain)`.
 #[allow(clippy::too_many_arguments)]
@@ -413,7 +416,7 @@ fn grow(
     gh: &[Vec<f64>],
     t: usize,
     param: &HomoSecureBoostParam,
-) -> Result<(FullTree, Vec<u32>, Vec<(u32, f64)>), ComponentError> {
+) -> Result<Grown, ComponentError> {
     let fed = ctx.federation.as_ref();
     let arbiter = arbiter(ctx)?;
     let n = bins.len();
@@ -455,7 +458,7 @@ fn grow(
             let sp = layout.bins.get(fid as usize).ok_or_else(|| {
                 ComponentError::Failed(format!("the arbiter split on unknown feature {fid}"))
             })?;
-            if bid as usize + 1 >= *sp + 1 {
+            if bid as usize >= *sp {
                 return Err(ComponentError::Failed(format!(
                     "the arbiter split feature {fid} at unknown bin {bid}"
                 )));
@@ -601,7 +604,13 @@ fn predict_job(
         ))
     })?;
     let model = load_model(md)?;
-    let input = crate::hetero_lr::predict_input(ctx)?;
+    let input = crate::hetero_lr::predict_input(ctx).map_err(|_| {
+        ComponentError::Input(format!(
+            "{}: no test_data: nothing feeds this component data (is the Reader upstream \
+             configured with a table for {} in the conf's component_parameters?)",
+            ctx.component_name, ctx.local
+        ))
+    })?;
     let data = LocalData::load(input)?;
     if !data.ids.is_empty() && data.schema.header != model.header {
         return Err(ComponentError::Input(format!(
