@@ -65,7 +65,8 @@ pub fn clients(roster: &Roster) -> Vec<Party> {
     v
 }
 
-fn arbiter(roster: &Roster, component: &str) -> Result<Party, ComponentError> {
+/// The job's arbiter, or an error naming `component`.
+pub fn arbiter(roster: &Roster, component: &str) -> Result<Party, ComponentError> {
     roster.party(Role::Arbiter, 0).ok_or_else(|| {
         ComponentError::Input(format!(
             "{component}: a horizontal job needs an arbiter in the conf's role section (role.arbiter)"

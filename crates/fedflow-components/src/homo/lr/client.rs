@@ -222,18 +222,7 @@ fn prepare(
     }
     classes.sort_by(f64::total_cmp);
     classes.dedup();
-    let validate = match ctx.inputs.first("validate_data") {
-        Some(v) => {
-            let v = LocalData::load(v)?;
-            if v.schema.header != data.schema.header {
-                return Err(ComponentError::Input(format!(
-                    "{who}: validate_data's features differ from train_data's"
-                )));
-            }
-            Some(v)
-        }
-        None => None,
-    };
+    let validate = crate::homo::validate_input(ctx, &data.schema.header)?;
     if param.early_stopping_rounds().is_some() && validate.is_none() {
         return Err(ComponentError::Param {
             path: format!("{}.early_stopping_rounds", ctx.component_name),

@@ -39,7 +39,7 @@ mod arbiter;
 mod client;
 mod params;
 
-pub use params::HomoLRParam;
+pub use params::{HomoLRParam, PredictParam};
 
 use crate::hetero_lr::{logistic_prediction, LinearWeights, LocalData};
 use crate::io::{ModelData, Prediction};

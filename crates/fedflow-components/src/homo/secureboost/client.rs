@@ -12,12 +12,7 @@ use fedflow_core::Party;
 use rayon::prelude::*;
 
 fn arbiter(ctx: &TaskContext) -> Result<Party, ComponentError> {
-    ctx.roster.party(Role::Arbiter, 0).ok_or_else(|| {
-        ComponentError::Input(format!(
-            "{}: HomoSecureBoost needs an arbiter in the conf's role section (role.arbiter)",
-            ctx.component_name
-        ))
-    })
+    aggregator::arbiter(&ctx.roster, &ctx.component_name)
 }
 
 /// What a client brings to training.
@@ -70,18 +65,7 @@ fn prepare(
         classes.sort_by(f64::total_cmp);
         classes.dedup();
     }
-    let validate = match ctx.inputs.first("validate_data") {
-        Some(v) => {
-            let v = LocalData::load(v)?;
-            if v.schema.header != data.schema.header {
-                return Err(ComponentError::Input(format!(
-                    "{who}: validate_data's features differ from train_data's"
-                )));
-            }
-            Some(v)
-        }
-        None => None,
-    };
+    let validate = crate::homo::validate_input(ctx, &data.schema.header)?;
     let warm = match ctx.inputs.model("HomoSecureBoost") {
         Some(m) => {
             let w = load_model(m)?;

@@ -43,6 +43,7 @@ mod arbiter;
 mod client;
 
 use crate::hetero_secureboost::{ObjectiveParam, TreeParam, MAX_BIN_NUM};
+use crate::homo::lr::PredictParam;
 use crate::tree::{FullTree, Objective};
 use crate::{Component, ComponentError, ComponentOutput, TaskContext};
 use fedflow_core::Role;
@@ -85,20 +86,6 @@ pub const HOMO_SBT_BINS: TransferVariable = TransferVariable::new(
 
 /// The secure aggregation's prefix.
 pub(crate) const AGG_PREFIX: &str = "homo_sbt";
-
-/// FATE's `PredictParam`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PredictParam {
-    /// Binary: the positive class above this probability.
-    pub threshold: f64,
-}
-
-impl Default for PredictParam {
-    fn default() -> Self {
-        PredictParam { threshold: 0.5 }
-    }
-}
 
 /// FATE 1.11's `HomoSecureBoostParam`: names and defaults as FATE's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
