@@ -85,6 +85,7 @@ impl Tracker for MemoryTracker {
 }
 
 /// Everything a task runs with.
+#[derive(Clone)]
 pub struct TaskContext {
     /// The job id.
     pub job_id: String,

@@ -6,6 +6,7 @@
 //! names an engine.
 
 mod context;
+pub mod cv;
 pub mod data_statistics;
 pub mod data_transform;
 pub mod evaluation;
@@ -120,19 +121,17 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
     }
 }
 
-/// FATE options no fedflow module implements yet, refused whatever the
-/// module (so that a job never runs without them): cross validation
-/// (`cv_param.need_cv: true`) and stepwise selection
-/// (`stepwise_param.need_stepwise: true`).
+/// FATE options a module does not implement, refused (so that a job never
+/// runs without them): cross validation (`cv_param.need_cv: true`) for a
+/// module outside [`cv::MODULES`], a malformed `cv_param`, and stepwise
+/// selection (`stepwise_param.need_stepwise: true`).
 pub fn check_unsupported_options(
     component: &str,
     module: &str,
     params: &serde_json::Value,
 ) -> Result<(), ComponentError> {
-    for (path, key, what) in [
-        ("cv_param", "need_cv", "cross validation"),
-        ("stepwise_param", "need_stepwise", "stepwise selection"),
-    ] {
+    cv::params(component, module, params)?;
+    for (path, key, what) in [("stepwise_param", "need_stepwise", "stepwise selection")] {
         if params.get(path).and_then(|v| v.get(key)) == Some(&serde_json::Value::Bool(true)) {
             return Err(ComponentError::Param {
                 path: format!("{component}.{path}.{key}"),
@@ -175,6 +174,12 @@ pub fn run(
             }
         }
     }
+    let cv = cv::params(&ctx.component_name, component.module(), &ctx.params)?;
+    if let (true, Some(mode)) = (cv.need_cv, cv::mode_of(component.module())) {
+        if ctx.job_type != "predict" {
+            return cv::run(component, ctx, &cv, mode);
+        }
+    }
     component.run(ctx)
 }
 
@@ -185,24 +190,29 @@ mod option_tests {
     #[test]
     fn cross_validation_and_stepwise_are_refused_naming_the_parameter() {
         let lr = component("HeteroLR").unwrap();
-        for (p, path) in [
+        let scale = component("FeatureScale").unwrap();
+        for (c, p, path, what) in [
             (
+                scale.as_ref(),
                 serde_json::json!({"cv_param": {"need_cv": true, "n_splits": 4}}),
                 "hetero_lr_0.cv_param.need_cv",
+                "is not implemented for FeatureScale",
             ),
             (
+                lr.as_ref(),
                 serde_json::json!({"stepwise_param": {"need_stepwise": true}}),
                 "hetero_lr_0.stepwise_param.need_stepwise",
+                "is not implemented for HeteroLR",
             ),
         ] {
-            let e = check_params(lr.as_ref(), "hetero_lr_0", fedflow_core::Role::Guest, &p)
+            let e = check_params(c, "hetero_lr_0", fedflow_core::Role::Guest, &p)
                 .unwrap_err()
                 .to_string();
-            assert!(
-                e.contains(path) && e.contains("is not implemented for HeteroLR"),
-                "{e}"
-            );
+            assert!(e.contains(path) && e.contains(what), "{e}");
         }
+        // HeteroLR has cross validation.
+        let cv = serde_json::json!({"cv_param": {"need_cv": true, "n_splits": 4}});
+        assert!(check_params(lr.as_ref(), "hetero_lr_0", fedflow_core::Role::Guest, &cv).is_ok());
         let off = serde_json::json!({"cv_param": {"need_cv": false},
             "stepwise_param": {"need_stepwise": false}});
         assert!(check_unsupported_options("x", "HeteroLR", &off).is_ok());

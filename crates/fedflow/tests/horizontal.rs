@@ -330,7 +330,7 @@ fn testsuite_on_a_folder_runs_every_suite_and_prints_the_coverage_table() {
 }
 
 #[test]
-fn fate_homo_secureboost_testsuite_passes_except_cross_validation() {
+fn fate_homo_secureboost_testsuite_passes_cross_validation_included() {
     let dir = tempfile::tempdir().unwrap();
     let suite = shared().join("examples/fate/homo_secureboost/homo_secureboost_testsuite.json");
     let o = testsuite(dir.path(), &suite, &["--json"]);
@@ -346,10 +346,6 @@ fn fate_homo_secureboost_testsuite_passes_except_cross_validation() {
             assert_eq!(r["status"], "failed", "{r}");
             assert!(r["detail"].as_str().unwrap().contains("Reader"), "{r}");
             assert!(!o.status.success(), "a failed task makes the exit non-zero");
-        } else if task.starts_with("cv_") {
-            // Cross validation is refused naming the parameter (issue 19).
-            assert!(r["status"].as_str().unwrap().starts_with("skipped"), "{r}");
-            assert!(r.to_string().contains("need_cv"), "{r}");
         } else {
             assert_eq!(r["status"], "success", "{r}");
         }
@@ -368,4 +364,8 @@ fn fate_homo_secureboost_testsuite_passes_except_cross_validation() {
     assert!(metric("train_binary", "auc") > 0.97);
     assert!(metric("train_multi", "accuracy") > 0.7);
     assert!(metric("train_regression", "root_mean_squared_error") < 5.0);
+    // Cross validation: the mean validate metric over FATE's 5 folds.
+    assert!(metric("cv_binary", "auc") > 0.95);
+    assert!(metric("cv_multi", "accuracy") > 0.6);
+    assert!(metric("cv_regression", "root_mean_squared_error") < 6.0);
 }

@@ -114,7 +114,9 @@ impl Component for Evaluation {
     }
 }
 
-fn evaluate(
+/// Evaluates `rows` as `eval_type`, logging each metric under `key`; the
+/// metrics by name.
+pub(crate) fn evaluate(
     ctx: &TaskContext,
     key: &str,
     eval_type: &str,

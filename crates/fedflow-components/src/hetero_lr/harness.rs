@@ -225,6 +225,25 @@ pub fn run_job(
     run_job_with(make, params, frames, None, with_arbiter, job_type, models)
 }
 
+/// Runs a training job expected to fail; returns the panic message (the
+/// first failing party's error, as the harness unwraps in party order).
+pub fn run_job_err(
+    make: fn() -> Box<dyn Component>,
+    params: serde_json::Value,
+    frames: &[Frame],
+    with_arbiter: bool,
+) -> String {
+    let r = std::panic::catch_unwind(|| run_job(make, params, frames, with_arbiter, "train", None));
+    match r {
+        Ok(_) => panic!("the job succeeded"),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}
+
 /// [`run_job`] with an optional `validate_data` input per party.
 pub fn run_job_with(
     make: fn() -> Box<dyn Component>,
@@ -310,9 +329,9 @@ pub fn run_job_with(
             };
             std::thread::spawn(move || {
                 let c = make();
-                let r = c.run(&ctx);
-                if r.is_err() {
-                    ctx.federation.abort("failed");
+                let r = crate::run(c.as_ref(), &ctx);
+                if let Err(e) = &r {
+                    ctx.federation.abort(&e.to_string());
                 }
                 r
             })

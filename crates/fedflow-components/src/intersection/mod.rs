@@ -47,7 +47,7 @@
 mod dh;
 mod guest;
 mod host;
-mod ops;
+pub(crate) mod ops;
 mod params;
 
 pub use ops::*;

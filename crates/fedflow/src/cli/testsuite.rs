@@ -195,8 +195,8 @@ fn tables_of(v: &Value, out: &mut BTreeSet<(String, String)>) {
     }
 }
 
-/// The headline metric of a job: Evaluation's first metric, else the
-/// intersection count, else the first numeric summary value.
+/// The headline metric of a job: Evaluation's first metric, else a cross
+/// validation's mean over its validate folds, else the intersection count, else the first numeric summary value.
 fn key_metric(r: &JobReport) -> String {
     for t in &r.tasks {
         if t.module == "Evaluation" {
@@ -206,6 +206,26 @@ fn key_metric(r: &JobReport) -> String {
                         return format!("{cpn} {k}={x:.4}");
                     }
                 }
+            }
+        }
+    }
+    // Cross validation: the mean over the validate folds (the guest's).
+    for t in &r.tasks {
+        let Some(ev) = t.summary.get("evaluation").and_then(|e| e.as_object()) else {
+            continue;
+        };
+        if t.party.role != fedflow_core::Role::Guest {
+            continue;
+        }
+        for k in ["auc", "accuracy", "root_mean_squared_error"] {
+            let v: Vec<f64> = ev
+                .iter()
+                .filter(|(f, _)| f.starts_with("validate_fold_"))
+                .filter_map(|(_, m)| m.get(k).and_then(|x| x.as_f64()))
+                .collect();
+            if !v.is_empty() {
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                return format!("cv{} {k}={mean:.4}", v.len());
             }
         }
     }

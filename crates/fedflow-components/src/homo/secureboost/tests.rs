@@ -568,14 +568,5 @@ fn bad_input_fails_every_party_naming_the_cause() {
 
 /// Runs a training whose clients fail; returns the guest's error.
 fn run_err(params: serde_json::Value, frames: &[Frame]) -> String {
-    let r =
-        std::panic::catch_unwind(|| harness::run_job(make, params, frames, true, "train", None));
-    match r {
-        Ok(_) => panic!("the job succeeded"),
-        Err(e) => e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default(),
-    }
+    harness::run_job_err(make, params, frames, true)
 }
