@@ -267,7 +267,8 @@ fn spark_engine_on_a_real_cluster() {
 
     // 8c. The horizontal family: FATE's HomoLR train job (DataTransform,
     //     FeatureScale, HomoLR over secure aggregation, Evaluation) plus a
-    //     HomoFeatureBinning gives the same models and outputs on Spark.
+    //     HomoFeatureBinning and a HomoSecureBoost give the same models and
+    //     outputs on Spark.
     let t = Instant::now();
     for name in ["breast_homo_guest", "breast_homo_host"] {
         let up = serde_json::json!({"file": shared().join(format!("data/{name}.csv")), "head": 1,
@@ -292,6 +293,13 @@ fn spark_engine_on_a_real_cluster() {
             "output": {"data": ["data"], "model": ["model"]}});
         conf["component_parameters"]["common"]["homo_binning_0"] =
             serde_json::json!({"method": "virtual_summary", "sample_bins": 1000});
+        // HomoSecureBoost: its recursive-query binning as named ops, trees from
+        // securely summed histograms.
+        dsl["components"]["homo_secureboost_0"] = serde_json::json!({"module": "HomoSecureBoost",
+            "input": {"data": {"train_data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]}});
+        conf["component_parameters"]["common"]["homo_secureboost_0"] = serde_json::json!({
+            "task_type": "classification", "num_trees": 2, "tree_param": {"max_depth": 3}});
         conf["job_parameters"] = serde_json::json!({"common": engine});
         run_saving_outputs(&jdir, "homo", &conf, &dsl)
     };
@@ -299,11 +307,16 @@ fn spark_engine_on_a_real_cluster() {
     let got = homo(serde_json::json!({"computing_engine": "SPARK",
         "spark_run": {"master": master, "total-executor-cores": 1}}));
     assert_close(&tasks_of(&want), &tasks_of(&got), "homo tasks");
-    for cpn in ["scale_0", "homo_lr_0", "homo_binning_0"] {
+    for cpn in [
+        "scale_0",
+        "homo_lr_0",
+        "homo_binning_0",
+        "homo_secureboost_0",
+    ] {
         assert_models_and_outputs_equal(&jdir, cpn, &want, &got);
     }
     eprintln!(
-        "HomoLR and HomoFeatureBinning on standalone and spark in {:.1}s",
+        "HomoLR, HomoFeatureBinning and HomoSecureBoost on standalone and spark in {:.1}s",
         t.elapsed().as_secs_f64()
     );
 

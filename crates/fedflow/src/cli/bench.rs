@@ -66,7 +66,7 @@ pub enum BenchCommand {
         timeout: u64,
     },
     /// The horizontal family: a synthetic homo split (`data gen --homo`),
-    /// HomoLR and HomoFeatureBinning `job run` wall time and peak RSS.
+    /// HomoLR, HomoFeatureBinning and HomoSecureBoost `job run` wall time and peak RSS.
     Homo {
         /// Rows over all parties.
         #[arg(long, default_value_t = 1_000_000)]

@@ -1,7 +1,8 @@
 //! `fedflow bench homo`: the horizontal family at scale. A synthetic homo
 //! split (`data gen --homo`) is uploaded for a guest and its hosts, then
-//! two whole `job run` processes are timed: HomoLR (full batch, `--epochs`)
-//! with its evaluation, and HomoFeatureBinning (virtual_summary). Each job's
+//! three whole `job run` processes are timed: HomoLR (full batch, `--epochs`)
+//! with its evaluation, HomoFeatureBinning (virtual_summary) and
+//! HomoSecureBoost (5 trees, depth 5, 32 bins) with its evaluation. Each job's
 //! peak RSS is the `job run` process's VmHWM (every party runs in it).
 
 use anyhow::{bail, Context, Result};
@@ -106,7 +107,7 @@ fn dsl(last: &[(&str, &str, &str)]) -> Value {
             "output": {"data": ["data"], "model": ["model"]}},
     });
     for (name, module, input) in last {
-        let slot = if *module == "HomoLR" {
+        let slot = if *module == "HomoLR" || *module == "HomoSecureBoost" {
             "train_data"
         } else {
             "data"
@@ -189,6 +190,27 @@ pub fn bench_homo(
     let (secs, mib, _) = timed_job(dir.path(), "homo_binning", &conf(parties, bin), &bin_dsl)?;
     println!(
         "HomoFeatureBinning virtual_summary (1000 query points, 10 bins): job run {secs:.2} s, peak RSS {mib:.0} MiB"
+    );
+    let sbt = json!({
+        "data_transform_0": {"with_label": true, "output_format": "dense"},
+        "homo_secureboost_0": {"task_type": "classification", "num_trees": 5,
+            "tree_param": {"max_depth": 5}, "bin_num": 32},
+        "evaluation_0": {"eval_type": "binary"},
+    });
+    let sbt_dsl = {
+        let mut d = dsl(&[(
+            "homo_secureboost_0",
+            "HomoSecureBoost",
+            "data_transform_0.data",
+        )]);
+        d["components"]["evaluation_0"] = json!({"module": "Evaluation",
+            "input": {"data": {"data": ["homo_secureboost_0.data"]}}, "output": {"data": ["data"]}});
+        d
+    };
+    let (secs, mib, out) = timed_job(dir.path(), "homo_sbt", &conf(parties, sbt), &sbt_dsl)?;
+    let auc = find_number(&out, "auc").unwrap_or(f64::NAN);
+    println!(
+        "HomoSecureBoost 5 trees depth 5 (32 bins): job run {secs:.2} s, peak RSS {mib:.0} MiB, guest train auc {auc:.4}"
     );
     Ok(())
 }
