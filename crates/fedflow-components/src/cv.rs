@@ -212,13 +212,7 @@ pub fn run(
     }
     let data = crate::hetero_lr::train_input(ctx)?.clone();
     let table: TypedTable<String, Instance> = TypedTable::from_raw(data.table.clone());
-    let ids: Vec<String> = table
-        .map_values(IdOnly)?
-        .collect()?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let n = ids.len();
+    let n = table.count()? as usize;
     let folds: Vec<(String, u32)> = match (mode, ctx.local.role) {
         (Mode::Hetero, Role::Host) => {
             let guest = crate::hetero_lr::one(ctx, Role::Guest)?;
@@ -238,6 +232,12 @@ pub fn run(
                     message: format!("{k} folds, but {} has only {n} rows", ctx.local),
                 });
             }
+            let ids: Vec<String> = table
+                .map_values(IdOnly)?
+                .collect()?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
             let f = assign_folds(ids, k, p.shuffle, p.random_seed);
             if mode == Mode::Hetero {
                 let hosts = crate::hetero_lr::parties(ctx, Role::Host);
@@ -283,7 +283,6 @@ pub fn run(
             .data
             .first()
             .filter(|d| d.schema.header.first().map(String::as_str) == Some("label"));
-        let mut fold_summary = out.summary.clone();
         if let Some(pred) = pred {
             had_pred = true;
             let rows: TypedTable<String, Prediction> = TypedTable::from_raw(pred.table.clone());
@@ -301,24 +300,13 @@ pub fn run(
             }
         }
         if p.output_fold_history {
-            let h = fold_history(
-                ctx,
-                fold,
-                &train,
-                &test,
-                pred.filter(|_| !p.history_with_value),
-                p.history_with_value,
-                parts,
-            )?;
+            let h = fold_history(ctx, fold, &train, &test, pred, p.history_with_value, parts)?;
             history = Some(match history {
                 None => h,
                 Some(all) => all.union(h.as_ref(), None)?,
             });
         }
-        if let serde_json::Value::Object(m) = &mut fold_summary {
-            m.remove("fold_num");
-        }
-        summary.insert(format!("fold_{fold}"), fold_summary);
+        summary.insert(format!("fold_{fold}"), out.summary);
     }
     summary.insert("fold_num".into(), serde_json::json!(k));
     if !evaluation.is_empty() {
@@ -412,7 +400,7 @@ fn fold_history(
     parts: usize,
 ) -> Result<Arc<dyn Table>, ComponentError> {
     let key = |id: &str, kind: &str| format!("{id}#fold{fold}#{kind}");
-    if let Some(pred) = pred {
+    if let Some(pred) = pred.filter(|_| !with_value) {
         let rows: TypedTable<String, Prediction> = TypedTable::from_raw(pred.table.clone());
         let rows: Vec<(String, Prediction)> = rows
             .collect()?

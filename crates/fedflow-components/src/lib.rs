@@ -124,13 +124,14 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
 /// FATE options a module does not implement, refused (so that a job never
 /// runs without them): cross validation (`cv_param.need_cv: true`) for a
 /// module outside [`cv::MODULES`], a malformed `cv_param`, and stepwise
-/// selection (`stepwise_param.need_stepwise: true`).
+/// selection (`stepwise_param.need_stepwise: true`). Returns the parsed
+/// `cv_param`.
 pub fn check_unsupported_options(
     component: &str,
     module: &str,
     params: &serde_json::Value,
-) -> Result<(), ComponentError> {
-    cv::params(component, module, params)?;
+) -> Result<cv::CvParam, ComponentError> {
+    let cv = cv::params(component, module, params)?;
     for (path, key, what) in [("stepwise_param", "need_stepwise", "stepwise selection")] {
         if params.get(path).and_then(|v| v.get(key)) == Some(&serde_json::Value::Bool(true)) {
             return Err(ComponentError::Param {
@@ -139,7 +140,7 @@ pub fn check_unsupported_options(
             });
         }
     }
-    Ok(())
+    Ok(cv)
 }
 
 /// [`Component::check_params`] after [`check_unsupported_options`].
@@ -160,7 +161,7 @@ pub fn run(
     component: &dyn Component,
     ctx: &TaskContext,
 ) -> Result<ComponentOutput, ComponentError> {
-    check_unsupported_options(&ctx.component_name, component.module(), &ctx.params)?;
+    let cv = check_unsupported_options(&ctx.component_name, component.module(), &ctx.params)?;
     if !component.reads_string_features() {
         for d in ctx.inputs.data.values().flatten() {
             let strs = io::str_values(&d.schema);
@@ -174,7 +175,6 @@ pub fn run(
             }
         }
     }
-    let cv = cv::params(&ctx.component_name, component.module(), &ctx.params)?;
     if let (true, Some(mode)) = (cv.need_cv, cv::mode_of(component.module())) {
         if ctx.job_type != "predict" {
             return cv::run(component, ctx, &cv, mode);

@@ -28,3 +28,30 @@ pub(crate) fn validate_input(
     }
     Ok(Some(v))
 }
+
+/// The arbiter's check that every client trains, or every client predicts:
+/// the one error every party fails with, naming the first that differs.
+pub(crate) fn same_train_mode(
+    clients: &[fedflow_core::Party],
+    trains: impl Fn(usize) -> bool,
+) -> Result<(), String> {
+    let word = |t: bool| if t { "trains" } else { "predicts" };
+    let (p0, t0) = (clients[0], trains(0));
+    match (1..clients.len()).find(|&i| trains(i) != t0) {
+        Some(i) => Err(format!(
+            "{p0} {} but {} {}: every party needs train_data, or none",
+            word(t0),
+            clients[i],
+            word(!t0)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The label values of all clients, united and sorted.
+pub(crate) fn united_classes<'a>(per_client: impl Iterator<Item = &'a [f64]>) -> Vec<f64> {
+    let mut classes: Vec<f64> = per_client.flatten().copied().collect();
+    classes.sort_by(f64::total_cmp);
+    classes.dedup();
+    classes
+}

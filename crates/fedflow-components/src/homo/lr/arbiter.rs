@@ -70,15 +70,9 @@ pub(crate) fn plan(clients: &[Party], metas: &[Meta], mine: &Schedule) -> Plan {
             ));
         }
     }
+    crate::homo::same_train_mode(clients, |i| metas[i].train)?;
     let (p0, m0) = (clients[0], &metas[0]);
     for (p, m) in clients.iter().zip(metas).skip(1) {
-        if m.train != m0.train {
-            return Err(format!(
-                "{p0} {} but {p} {}: every party needs train_data, or none",
-                if m0.train { "trains" } else { "predicts" },
-                if m.train { "trains" } else { "predicts" }
-            ));
-        }
         if m.train && m.n_features != m0.n_features {
             return Err(format!(
                 "{p} has {} features, {p0} {}: a horizontal job needs the same features on every party",
@@ -95,12 +89,7 @@ pub(crate) fn plan(clients: &[Party], metas: &[Meta], mine: &Schedule) -> Plan {
     if !m0.train {
         return Ok(vec![]);
     }
-    let mut classes: Vec<f64> = metas
-        .iter()
-        .flat_map(|m| m.classes.iter().copied())
-        .collect();
-    classes.sort_by(f64::total_cmp);
-    classes.dedup();
+    let classes = crate::homo::united_classes(metas.iter().map(|m| m.classes.as_slice()));
     if classes.len() <= 2 && classes.iter().any(|&c| c != 0.0 && c != 1.0) {
         return Err(format!(
             "binary HomoLR needs labels 0 and 1; the parties' labels are {classes:?}"

@@ -112,15 +112,9 @@ pub(crate) fn plan(clients: &[Party], metas: &[Meta], mine: &Schedule) -> Plan {
             ));
         }
     }
+    crate::homo::same_train_mode(clients, |i| metas[i].train)?;
     let (p0, m0) = (clients[0], &metas[0]);
     for (p, m) in clients.iter().zip(metas).skip(1) {
-        if m.train != m0.train {
-            return Err(format!(
-                "{p0} {} but {p} {}: every party needs train_data, or none",
-                if m0.train { "trains" } else { "predicts" },
-                if m.train { "trains" } else { "predicts" }
-            ));
-        }
         if m.header != m0.header {
             return Err(format!(
                 "{p}'s features {:?} differ from {p0}'s {:?}: a horizontal job needs the same \
@@ -141,12 +135,7 @@ pub(crate) fn plan(clients: &[Party], metas: &[Meta], mine: &Schedule) -> Plan {
     if m0.header.is_empty() {
         return Err(format!("{p0}: train_data has no features"));
     }
-    let mut classes: Vec<f64> = metas
-        .iter()
-        .flat_map(|m| m.classes.iter().copied())
-        .collect();
-    classes.sort_by(f64::total_cmp);
-    classes.dedup();
+    let classes = crate::homo::united_classes(metas.iter().map(|m| m.classes.as_slice()));
     if mine.task_type == "classification" && classes.len() < 2 {
         return Err(format!(
             "classification needs at least two label classes over all parties; they have {classes:?}"
