@@ -189,6 +189,7 @@ impl App {
             .arg("--federation-dir")
             .arg(self.config.federation_dir())
             .arg("--watch-parent")
+            .arg(std::process::id().to_string())
             .env("NO_COLOR", "1")
             .env(
                 fedflow_flow::task::FEDERATION_SETTINGS_ENV,

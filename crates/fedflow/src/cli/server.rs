@@ -64,16 +64,24 @@ pub fn run_server(a: ServerArgs, data_dir: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// Exits this process (code 1) once its parent process is gone: an executor
-/// whose server was killed stops instead of waiting for peers forever; the
-/// restarted server records its task as failed.
-fn watch_parent_process() {
+/// Exits this process (code 1) once its parent process `parent` (the
+/// server's pid, passed on the command line) is gone: an executor whose
+/// server was killed stops instead of waiting for peers forever; the
+/// restarted server records its task as failed. The pid comes from the
+/// server rather than from `getppid` at start-up, so a server killed before
+/// this process got that far is noticed too (the executor has already been
+/// re-parented then).
+fn watch_parent_process(parent: u32) {
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
+        let check = move || std::os::unix::process::parent_id() != parent;
+        if check() {
+            eprintln!("error: the server (pid {parent}) that started this task is gone; exiting");
+            std::process::exit(1);
+        }
         std::thread::spawn(move || loop {
             std::thread::sleep(std::time::Duration::from_millis(250));
-            if std::os::unix::process::parent_id() != parent {
+            if check() {
                 tracing::error!(
                     "the server (pid {parent}) that started this task is gone; exiting"
                 );
@@ -109,10 +117,10 @@ pub enum TaskCommand {
         /// Standalone federation mailbox directory (default: DATA_DIR/federation).
         #[arg(long)]
         federation_dir: Option<PathBuf>,
-        /// Exit when the process that started this one (the server) is gone,
+        /// Exit when the server whose pid this is (it started this process) is gone,
         /// so that no executor outlives a killed server.
-        #[arg(long, hide = true)]
-        watch_parent: bool,
+        #[arg(long, hide = true, value_name = "SERVER_PID")]
+        watch_parent: Option<u32>,
     },
 }
 
@@ -127,8 +135,8 @@ pub fn run_task(cmd: TaskCommand, dir: &Path) -> Result<()> {
         federation_dir,
         watch_parent,
     } = cmd;
-    if watch_parent {
-        watch_parent_process();
+    if let Some(parent) = watch_parent {
+        watch_parent_process(parent);
     }
     let url = meta_url.unwrap_or_else(|| format!("sqlite:{}", dir.join("meta.sqlite").display()));
     let db = fedflow_storage::open_db(&url)?;
