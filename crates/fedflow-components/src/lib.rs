@@ -22,6 +22,7 @@ pub mod homo;
 pub mod intersection;
 pub mod io;
 pub mod one_hot_encoder;
+pub mod preprocess;
 pub mod psi;
 pub mod reader;
 pub mod secure_add_example;
@@ -90,6 +91,8 @@ pub const MODULES: &[&str] = &[
     "HomoFeatureBinning",
     "HomoSecureBoost",
     "HomoSecureboost",
+    "FeatureImputation",
+    "LabelTransform",
 ];
 
 /// The component for a FATE module name.
@@ -117,6 +120,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HomoSecureBoost" | "HomoSecureboost" => Some(Box::new(homo::secureboost::HomoSecureBoost)),
         "HomoOneHotEncoder" => Some(Box::new(homo::one_hot::HomoOneHotEncoder)),
         "HomoFeatureBinning" => Some(Box::new(homo::binning::HomoFeatureBinning)),
+        "FeatureImputation" => Some(Box::new(preprocess::feature_imputation::FeatureImputation)),
+        "LabelTransform" => Some(Box::new(preprocess::label_transform::LabelTransform)),
         _ => None,
     }
 }

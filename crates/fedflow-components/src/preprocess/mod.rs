@@ -1,0 +1,7 @@
+//! The preprocessing family: FATE's small modules that reshape one party's
+//! data around the models (imputation, label encoding, row weights, column
+//! expansion, unions and splits). Each is local to a party unless its doc
+//! says otherwise.
+
+pub mod feature_imputation;
+pub mod label_transform;
