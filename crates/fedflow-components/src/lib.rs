@@ -93,6 +93,8 @@ pub const MODULES: &[&str] = &[
     "HomoSecureboost",
     "FeatureImputation",
     "LabelTransform",
+    "Union",
+    "ColumnExpand",
 ];
 
 /// The component for a FATE module name.
@@ -122,6 +124,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HomoFeatureBinning" => Some(Box::new(homo::binning::HomoFeatureBinning)),
         "FeatureImputation" => Some(Box::new(preprocess::feature_imputation::FeatureImputation)),
         "LabelTransform" => Some(Box::new(preprocess::label_transform::LabelTransform)),
+        "Union" => Some(Box::new(preprocess::union::Union)),
+        "ColumnExpand" => Some(Box::new(preprocess::column_expand::ColumnExpand)),
         _ => None,
     }
 }

@@ -3,5 +3,7 @@
 //! expansion, unions and splits). Each is local to a party unless its doc
 //! says otherwise.
 
+pub mod column_expand;
 pub mod feature_imputation;
 pub mod label_transform;
+pub mod union;

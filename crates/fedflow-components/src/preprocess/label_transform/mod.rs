@@ -186,9 +186,11 @@ fn load(cpn: &str, m: &ModelData) -> Result<(bool, Vec<(f64, f64)>), ComponentEr
     for (k, v) in m.param["label_encoder"].as_object().into_iter().flatten() {
         match (k.parse::<f64>().ok(), number(v)) {
             (Some(f), Some(t)) => pairs.push((f, t)),
-            _ => return Err(ComponentError::Input(format!(
+            _ => {
+                return Err(ComponentError::Input(format!(
                 "{cpn}: the LabelTransform model's label_encoder entry '{k}': {v} is not numeric"
-            ))),
+            )))
+            }
         }
     }
     Ok((need_run, pairs))
