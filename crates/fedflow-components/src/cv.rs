@@ -326,13 +326,9 @@ pub fn run(
     })
 }
 
-/// Folds of `ids`: ordered, optionally shuffled, cut as scikit-learn's KFold.
-pub fn assign_folds(
-    mut ids: Vec<String>,
-    k: usize,
-    shuffle: bool,
-    seed: Option<i64>,
-) -> Vec<(String, u32)> {
+/// Puts sample ids in order: numerically when every id is a number, else as
+/// text (so that seeded shuffles are the same whatever order rows came in).
+pub(crate) fn sort_ids(ids: &mut [String]) {
     if ids.iter().all(|s| s.parse::<f64>().is_ok()) {
         ids.sort_by(|a, b| {
             let (x, y) = (
@@ -344,6 +340,16 @@ pub fn assign_folds(
     } else {
         ids.sort();
     }
+}
+
+/// Folds of `ids`: ordered, optionally shuffled, cut as scikit-learn's KFold.
+pub fn assign_folds(
+    mut ids: Vec<String>,
+    k: usize,
+    shuffle: bool,
+    seed: Option<i64>,
+) -> Vec<(String, u32)> {
+    sort_ids(&mut ids);
     if shuffle {
         let mut rng = match seed {
             Some(s) => rand_chacha::ChaCha8Rng::seed_from_u64(s as u64),

@@ -95,6 +95,8 @@ pub const MODULES: &[&str] = &[
     "LabelTransform",
     "Union",
     "ColumnExpand",
+    "HeteroDataSplit",
+    "HomoDataSplit",
 ];
 
 /// The component for a FATE module name.
@@ -126,6 +128,8 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "LabelTransform" => Some(Box::new(preprocess::label_transform::LabelTransform)),
         "Union" => Some(Box::new(preprocess::union::Union)),
         "ColumnExpand" => Some(Box::new(preprocess::column_expand::ColumnExpand)),
+        "HeteroDataSplit" => Some(Box::new(preprocess::data_split::HeteroDataSplit)),
+        "HomoDataSplit" => Some(Box::new(preprocess::data_split::HomoDataSplit)),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@
 //! says otherwise.
 
 pub mod column_expand;
+pub mod data_split;
 pub mod feature_imputation;
 pub mod label_transform;
 pub mod union;
