@@ -145,7 +145,7 @@ pub const PREDICTION_HEADER: [&str; 5] = [
 
 /// A row value as text, for previews (table info, output data): decodes the
 /// value types components exchange (raw `String`, [`Prediction`],
-/// [`Instance`], numbers), else hex.
+/// [`Instance`], numbers, lists of numbers), else hex.
 pub fn preview_value(bytes: &[u8]) -> String {
     use bincode::Options;
     fn strict<T: serde::de::DeserializeOwned>(b: &[u8]) -> Option<T> {
@@ -171,6 +171,9 @@ pub fn preview_value(bytes: &[u8]) -> String {
     }
     if let Some(f) = strict::<f64>(bytes) {
         return f.to_string();
+    }
+    if let Some(v) = strict::<Vec<f64>>(bytes) {
+        return v.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

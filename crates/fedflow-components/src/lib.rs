@@ -97,6 +97,7 @@ pub const MODULES: &[&str] = &[
     "ColumnExpand",
     "HeteroDataSplit",
     "HomoDataSplit",
+    "Scorecard",
 ];
 
 /// The component for a FATE module name.
@@ -130,6 +131,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "ColumnExpand" => Some(Box::new(preprocess::column_expand::ColumnExpand)),
         "HeteroDataSplit" => Some(Box::new(preprocess::data_split::HeteroDataSplit)),
         "HomoDataSplit" => Some(Box::new(preprocess::data_split::HomoDataSplit)),
+        "Scorecard" => Some(Box::new(preprocess::scorecard::Scorecard)),
         _ => None,
     }
 }

@@ -7,4 +7,5 @@ pub mod column_expand;
 pub mod data_split;
 pub mod feature_imputation;
 pub mod label_transform;
+pub mod scorecard;
 pub mod union;
