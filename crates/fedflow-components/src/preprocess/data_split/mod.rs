@@ -202,16 +202,22 @@ fn approximate_mode(counts: &[usize], n: usize) -> Vec<usize> {
     take
 }
 
+/// A sample id and its stratification class.
+type Classed = (String, i64);
+
+/// Per-class counts of the whole data, train, validate and test.
+pub type ClassCounts = [BTreeMap<String, usize>; 4];
+
 /// One `train_test_split` of `rows` (id, class): (first part, second part).
 fn split_two(
-    rows: Vec<(String, i64)>,
+    rows: Vec<Classed>,
     first: f64,
     second: f64,
     counts: bool,
     shuffle: bool,
     stratified: bool,
     rng: &mut ChaCha8Rng,
-) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+) -> (Vec<Classed>, Vec<Classed>) {
     if second <= 1e-8 {
         return (rows, Vec::new());
     }
@@ -287,7 +293,7 @@ pub fn draw(
     cpn: &str,
     p: &DataSplitParam,
     table: &TypedTable<String, Instance>,
-) -> Result<(Split, Option<[BTreeMap<String, usize>; 4]>, u64), ComponentError> {
+) -> Result<(Split, Option<ClassCounts>, u64), ComponentError> {
     if p.stratified && !p.shuffle {
         return Err(bad(
             cpn,
@@ -400,7 +406,7 @@ pub fn output(
     input: &Dataset,
     table: &TypedTable<String, Instance>,
     split: &Split,
-    per_class: Option<[BTreeMap<String, usize>; 4]>,
+    per_class: Option<ClassCounts>,
     p: &DataSplitParam,
     extra: serde_json::Map<String, Value>,
 ) -> Result<ComponentOutput, ComponentError> {
