@@ -143,6 +143,12 @@ pub const PREDICTION_HEADER: [&str; 5] = [
     "type",
 ];
 
+/// A number as FATE prints labels and category values: an integer without
+/// a fraction (`1`, not `1.0`), `-0` as `0`.
+pub fn number_text(x: f64) -> String {
+    format!("{}", x + 0.0)
+}
+
 /// A row value as text, for previews (table info, output data): decodes the
 /// value types components exchange (raw `String`, [`Prediction`],
 /// [`Instance`], numbers, lists of numbers), else hex.

@@ -438,7 +438,8 @@ fn transform_tags(
     })
 }
 
-fn median(v: &[f64]) -> f64 {
+/// The median of sorted values (0 for none).
+pub(crate) fn median(v: &[f64]) -> f64 {
     match v.len() {
         0 => 0.0,
         n if n % 2 == 1 => v[n / 2],

@@ -95,11 +95,6 @@ pub struct OneHotModelParam {
     pub result_header: Vec<String>,
 }
 
-/// A value as FATE prints it in a header: an integer without a fraction.
-fn value_text(x: f64) -> String {
-    format!("{}", x + 0.0)
-}
-
 /// The order of a column's values: numerically when every value is a
 /// number, else as text. The same on every party, so aligned headers agree.
 pub(crate) fn sort_values(v: &mut Vec<String>) {
@@ -216,7 +211,7 @@ impl OneHotEncoder {
                         .iter()
                         .map(|&c| dict.get(c as usize).cloned().unwrap_or_default())
                         .collect(),
-                    None => v.iter().map(|&x| value_text(x)).collect(),
+                    None => v.iter().map(|&x| crate::io::number_text(x)).collect(),
                 };
                 (name, t)
             })

@@ -5,6 +5,16 @@
 
 pub mod column_expand;
 pub mod data_split;
+use crate::ComponentError;
+
+/// A parameter error at `component.path`.
+pub(crate) fn param_error(component: &str, path: &str, message: String) -> ComponentError {
+    ComponentError::Param {
+        path: format!("{component}.{path}"),
+        message,
+    }
+}
+
 pub mod feature_imputation;
 pub mod label_transform;
 pub mod scorecard;

@@ -69,12 +69,7 @@ impl MapValuesOp for AppendText {
 }
 register_op!(map_values AppendText, example: AppendText { values: "0,0.2".into(), delimiter: ",".into() }, input: vec![("a".to_string(), "1,2".to_string()), ("b".to_string(), String::new())]);
 
-fn bad(cpn: &str, path: &str, message: String) -> ComponentError {
-    ComponentError::Param {
-        path: format!("{cpn}.{path}"),
-        message,
-    }
-}
+use super::param_error as bad;
 
 /// The appended names and their values as text.
 fn plan(cpn: &str, p: &ColumnExpandParam) -> Result<(Vec<String>, Vec<String>), ComponentError> {

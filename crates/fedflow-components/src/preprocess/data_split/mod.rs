@@ -100,12 +100,7 @@ pub enum Size {
     Count(usize),
 }
 
-fn bad(cpn: &str, path: &str, message: String) -> ComponentError {
-    ComponentError::Param {
-        path: format!("{cpn}.{path}"),
-        message,
-    }
-}
+use super::param_error as bad;
 
 /// Whether sizes are shares (some size is a float, or none is given) or row counts.
 fn in_shares(p: &DataSplitParam) -> bool {
@@ -294,13 +289,7 @@ pub fn draw(
     p: &DataSplitParam,
     table: &TypedTable<String, Instance>,
 ) -> Result<(Split, Option<ClassCounts>, u64), ComponentError> {
-    if p.stratified && !p.shuffle {
-        return Err(bad(
-            cpn,
-            "stratified",
-            "a stratified split needs shuffle: true (as scikit-learn's train_test_split)".into(),
-        ));
-    }
+    check_shuffle(cpn, p)?;
     let mut rows: Vec<(String, Option<f64>)> = table.map_values(LabelOf)?.collect()?;
     if p.stratified && rows.iter().any(|r| r.1.is_none()) {
         return Err(ComponentError::Input(format!(
@@ -471,9 +460,8 @@ fn pass_through(ctx: &TaskContext, input: &Dataset) -> Result<ComponentOutput, C
     })
 }
 
-fn check(cpn: &str, params: &Value) -> Result<DataSplitParam, ComponentError> {
-    let p: DataSplitParam = parse_params(cpn, params)?;
-    sizes(cpn, &p, 100)?;
+/// scikit-learn's rule: a stratified split shuffles.
+fn check_shuffle(cpn: &str, p: &DataSplitParam) -> Result<(), ComponentError> {
     if p.stratified && !p.shuffle {
         return Err(bad(
             cpn,
@@ -481,6 +469,13 @@ fn check(cpn: &str, params: &Value) -> Result<DataSplitParam, ComponentError> {
             "a stratified split needs shuffle: true (as scikit-learn's train_test_split)".into(),
         ));
     }
+    Ok(())
+}
+
+fn check(cpn: &str, params: &Value) -> Result<DataSplitParam, ComponentError> {
+    let p: DataSplitParam = parse_params(cpn, params)?;
+    sizes(cpn, &p, 100)?;
+    check_shuffle(cpn, &p)?;
     Ok(p)
 }
 

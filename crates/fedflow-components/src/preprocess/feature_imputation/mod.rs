@@ -75,12 +75,7 @@ const METHODS: &[&str] = &["min", "max", "mean", "median", "designated"];
 /// Strings that stand for a missing cell (DataTransform reads them as NaN).
 const NAN_MARKERS: &[&str] = &["", "na", "null", "none", "nan"];
 
-fn bad(cpn: &str, path: &str, message: String) -> ComponentError {
-    ComponentError::Param {
-        path: format!("{cpn}.{path}"),
-        message,
-    }
-}
+use super::param_error as bad;
 
 fn method(cpn: &str, path: &str, m: &str) -> Result<String, ComponentError> {
     let l = m.to_lowercase();
@@ -340,12 +335,7 @@ impl FeatureImputation {
                         .filter(|x| !x.is_nan())
                         .collect();
                     v.sort_by(f64::total_cmp);
-                    let k = v.len();
-                    Some(if k % 2 == 1 {
-                        v[k / 2]
-                    } else {
-                        (v[k / 2 - 1] + v[k / 2]) / 2.0
-                    })
+                    Some(crate::data_transform::median(&v))
                 }
                 Some(_) => Some(designated(cpn, &p.default_value, j, n)?),
             };

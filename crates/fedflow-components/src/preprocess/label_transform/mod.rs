@@ -63,12 +63,7 @@ impl Default for LabelTransformParam {
     }
 }
 
-fn bad(cpn: &str, path: &str, message: String) -> ComponentError {
-    ComponentError::Param {
-        path: format!("{cpn}.{path}"),
-        message,
-    }
-}
+use super::param_error as bad;
 
 fn number(v: &Value) -> Option<f64> {
     v.as_f64()

@@ -4,10 +4,7 @@ use crate::{Instance, Prediction};
 use fedflow_computing::{register_op, ApplyPartitionsOp, MapValuesOp, OpError, ReduceOp};
 use serde::{Deserialize, Serialize};
 
-/// A label as FATE prints it: an integer without a fraction.
-pub fn label_text(x: f64) -> String {
-    format!("{}", x + 0.0)
-}
+pub use crate::io::number_text as label_text;
 
 /// The distinct labels of a partition (instances: their label; predictions:
 /// label and predicted class), ascending.
