@@ -17,5 +17,6 @@ pub(crate) fn param_error(component: &str, path: &str, message: String) -> Compo
 
 pub mod feature_imputation;
 pub mod label_transform;
+pub mod sample_weight;
 pub mod scorecard;
 pub mod union;
