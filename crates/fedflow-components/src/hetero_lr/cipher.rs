@@ -147,6 +147,30 @@ pub fn mul_scalar(
     pk.mul_f64(a, s).map_err(crypto_err)
 }
 
+/// Base-16 exponent of sample weights (16^-5 = 2^-20 resolution).
+pub const WEIGHT_EXP: i32 = 5;
+
+/// `Enc(a) · w` for a non-negative sample weight quantised at
+/// [`WEIGHT_EXP`]: the result's exponent is `a`'s + `WEIGHT_EXP` whatever
+/// `w`, so weighted residuals keep one shared exponent.
+pub fn mul_weight(
+    pk: &PublicKey,
+    a: &Ciphertext,
+    w: f64,
+) -> Result<Ciphertext, crate::ComponentError> {
+    if !w.is_finite() || !(0.0..=1e12).contains(&w) {
+        return Err(crate::ComponentError::Input(format!(
+            "sample weight {w}: expected a finite number in [0, 1e12]"
+        )));
+    }
+    let k = BigUint::from(quantise(w, WEIGHT_EXP) as u64);
+    let c = pk.mul_raw(a, &k);
+    Ok(Ciphertext::from_parts(
+        c.raw().clone(),
+        a.exponent() + WEIGHT_EXP,
+    ))
+}
+
 /// `Π cts[i]^q[i] mod n²` for signed integer multipliers: one bucket
 /// multi-exponentiation for the positive and one for the negative ones
 /// (each base is in one of them), then one inversion.

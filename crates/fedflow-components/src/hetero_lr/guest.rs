@@ -189,6 +189,7 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
     let fit_intercept = param.init_param.fit_intercept;
     let (mut w, mut b) = f.init.clone().unwrap_or_else(|| param.init_weights(m, 1));
     let single_host = hosts.len() == 1;
+    let weighted = crate::preprocess::sample_weight::is_weighted(&data.schema);
     let mut iters = f.start;
     let mut converged = false;
     for iter in f.start..param.max_iter {
@@ -219,6 +220,11 @@ fn fit(ctx: &TaskContext, f: &Fit<'_>) -> Result<(LinearWeights, u32, bool), Com
                     let mut acc = enc_half[k].clone();
                     for f in &forwards {
                         acc = cipher::add(&pk, &acc, &f[k])?;
+                    }
+                    if weighted {
+                        // Sample weights scale the whole residual (FATE
+                        // scales only the guest's half: its quirk).
+                        acc = cipher::mul_weight(&pk, &acc, data.rows[idx[k]].weight)?;
                     }
                     Ok(acc)
                 })

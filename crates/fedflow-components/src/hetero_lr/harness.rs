@@ -87,27 +87,44 @@ pub fn joined(frames: &[Frame]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// A frame column with this name holds the rows' sample weights:
+/// [`dataset`] moves it into `Instance::weight` and marks the schema as
+/// SampleWeight does.
+pub const WEIGHT_COLUMN: &str = "__sample_weight";
+
 pub fn dataset(session: &dyn Session, f: &Frame) -> Dataset {
+    let wcol = f.header.iter().position(|h| h == WEIGHT_COLUMN);
     let rows: Vec<(String, Instance)> = (0..f.ids.len())
         .map(|i| {
+            let mut features = f.x[i].clone();
+            let weight = wcol.map(|c| features.remove(c)).unwrap_or(1.0);
             (
                 f.ids[i].clone(),
                 Instance {
-                    features: f.x[i].clone(),
+                    features,
                     label: f.y.as_ref().map(|y| y[i]),
-                    weight: 1.0,
+                    weight,
                 },
             )
         })
         .collect();
     let t = fedflow_computing::parallelize(session, rows, 4).unwrap();
+    let mut header = f.header.clone();
+    let mut extra = serde_json::Map::new();
+    if let Some(c) = wcol {
+        header.remove(c);
+        extra.insert(
+            crate::preprocess::sample_weight::WEIGHT_MARK.into(),
+            "weight".into(),
+        );
+    }
     Dataset {
         table: t.raw().clone(),
         schema: Schema {
             sid: "id".into(),
-            header: f.header.clone(),
+            header,
             label_name: f.y.as_ref().map(|_| "y".into()),
-            extra: Default::default(),
+            extra,
         },
     }
 }

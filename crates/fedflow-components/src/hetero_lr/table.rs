@@ -212,6 +212,7 @@ pub(super) fn guest_train(
     let (mut w, mut b) = param.init_weights(m, 1);
     let single_host = hosts.len() == 1;
     let logistic = task == Task::Logistic;
+    let weighted = crate::preprocess::sample_weight::is_weighted(&data.schema);
     let (s, c) = match task {
         Task::Logistic => (task.scale(), 0.5),
         Task::Linear => (task.scale(), 1.0),
@@ -242,6 +243,9 @@ pub(super) fn guest_train(
             d = d.join(f, CipherAdd { pk: pk.clone() })?;
         }
         check_rows("host_forward", d.count()?, n)?;
+        if weighted {
+            d = d.join(x, CipherWeight { pk: pk.clone() })?;
+        }
         FORE_GRADIENT.remote_table(fed, &d, &hosts, &tag)?;
 
         let dx = d.join(x, WithInstance)?;

@@ -661,6 +661,24 @@ fn example_terms() -> LossTerms {
     }
 }
 
+/// `Enc(d) ⋈ row → Enc(d · weight)`: a residual scaled by its row's sample
+/// weight ([`cipher::mul_weight`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CipherWeight {
+    /// The arbiter's public key.
+    pub pk: PublicKey,
+}
+
+impl JoinOp for CipherWeight {
+    const NAME: &'static str = "hetero_lr.cipher_weight";
+    type L = Ciphertext;
+    type R = Instance;
+    type Out = Ciphertext;
+    fn join(&self, d: Ciphertext, x: Instance) -> Result<Ciphertext, OpError> {
+        cipher::mul_weight(&self.pk, &d, x.weight).map_err(op_err)
+    }
+}
+
 register_op!(map_partitions LrForward, example: example_forward(Residual::Logistic),
     input: vec![("a".to_string(), example_inst(1.5, 1.0)), ("b".to_string(), example_inst(-0.5, 0.0))]);
 register_op!(map_values SquaredDot, example: SquaredDot { w: vec![0.5, -0.25] },
@@ -670,6 +688,7 @@ register_op!(join CipherAdd, example: CipherAdd { pk: example_pk() },
     input: vec![(example_ct(0.5), example_ct(-1.25))]);
 register_op!(reduce CipherVecSum, example: CipherVecSum { pk: example_pk() },
     input: vec![(vec![example_ct(0.5), example_ct(2.0)], vec![example_ct(-1.25), example_ct(1.0)])]);
+register_op!(join CipherWeight, example: CipherWeight { pk: example_pk() }, input: vec![(example_ct(0.5), example_inst(1.5, 1.0))]);
 register_op!(join WithInstance, example: WithInstance, input: vec![(example_ct(0.5), example_inst(1.5, 1.0))]);
 register_op!(map_values AbsFeatures, example: AbsFeatures,
     input: vec![("a".to_string(), (example_ct(0.5), example_inst(-1.5, 1.0)))]);

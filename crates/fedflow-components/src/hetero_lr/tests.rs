@@ -19,6 +19,17 @@ fn reference(frames: &[Frame], param: &LinearModelParam, task: Task) -> Vec<f64>
 
 /// [`reference`] plus the loss per iteration (one host only).
 fn reference_full(frames: &[Frame], param: &LinearModelParam, task: Task) -> (Vec<f64>, Vec<f64>) {
+    reference_weighted(frames, param, task, None)
+}
+
+/// [`reference_full`] with sample weights scaling each row's residual (the
+/// loss stays unweighted, as fedflow's and FATE's encrypted loss).
+fn reference_weighted(
+    frames: &[Frame],
+    param: &LinearModelParam,
+    task: Task,
+    weights: Option<&[f64]>,
+) -> (Vec<f64>, Vec<f64>) {
     let mut losses = vec![];
     let x = joined(frames);
     let y: Vec<f64> = frames[0]
@@ -63,7 +74,7 @@ fn reference_full(frames: &[Frame], param: &LinearModelParam, task: Task) -> (Ve
             let wx: Vec<f64> = idx.iter().map(|&i| dot(&x[i], &w) + b).collect();
             let mut g = vec![0.0; m + fit as usize];
             for (k, &i) in idx.iter().enumerate() {
-                let d = s * wx[k] - c * y[i];
+                let d = (s * wx[k] - c * y[i]) * weights.map_or(1.0, |w| w[i]);
                 for j in 0..m {
                     g[j] += d * x[i][j];
                 }
@@ -932,4 +943,51 @@ fn bench_lr_paths_breast() {
 #[ignore]
 fn bench_lr_paths_100k() {
     bench_paths("100k x (10 + 20)", &synthetic(100_000, 10, 20, 7), 3);
+}
+
+#[test]
+fn sample_weights_scale_the_residuals_as_the_weighted_plaintext_replay_on_both_paths() {
+    let frames = breast();
+    let y = frames[0].y.clone().unwrap();
+    let n = y.len() as f64;
+    let n1 = y.iter().filter(|v| **v > 0.5).count() as f64;
+    // SampleWeight's balanced class weights.
+    let w: Vec<f64> = y
+        .iter()
+        .map(|&v| {
+            if v > 0.5 {
+                n / (2.0 * n1)
+            } else {
+                n / (2.0 * (n - n1))
+            }
+        })
+        .collect();
+    let mut weighted = frames.clone();
+    weighted[0].header.push(WEIGHT_COLUMN.into());
+    for (r, wi) in weighted[0].x.iter_mut().zip(&w) {
+        r.push(*wi);
+    }
+    let params = lr_normal(5);
+    let param: LinearModelParam = crate::parse_params("x", &params).unwrap();
+    let (rz, _) = reference_weighted(&frames, &param, Task::Logistic, Some(&w));
+    let (uz, _) = reference_full(&frames, &param, Task::Logistic);
+    let run = run_job(lr, params, &weighted, true, "train", None);
+    let (s, _) = scores(&run);
+    for (p, z) in s.iter().zip(&rz) {
+        let q = sigmoid(*z);
+        assert!((p - q).abs() < 1e-4, "score {p} vs weighted reference {q}");
+    }
+    // The weights matter: the unweighted replay is far off.
+    let gap = rz
+        .iter()
+        .zip(&uz)
+        .map(|(a, b)| (sigmoid(*a) - sigmoid(*b)).abs())
+        .fold(0.0, f64::max);
+    assert!(gap > 1e-2, "weighted and unweighted models differ by {gap}");
+    // Weights never leave the guest.
+    assert_no_plain(&run.wire, Role::Guest, &w, "sample weight");
+    // The table path weighs the same way.
+    let mut full = lr_normal(3);
+    full["batch_size"] = serde_json::json!(-1);
+    compare_paths(Task::Logistic, full, &weighted, None);
 }

@@ -74,6 +74,7 @@ pub(super) fn train(
         })
         .collect::<Result<_, _>>()?;
     let (objective, classes, y) = objective_of(param, &labels);
+    let weighted = crate::preprocess::sample_weight::is_weighted(&data.schema);
     let x: Vec<Vec<f64>> = data.rows.iter().map(|r| r.features.clone()).collect();
     let (sps, bins) = bin_matrix(&x, param.bin_num);
     let (pk, sk) = PaillierKeypair::generate(param.encrypt_param.key_length)
@@ -103,7 +104,16 @@ pub(super) fn train(
                 scores
                     .par_iter()
                     .zip(&y)
-                    .map(|(z, &t)| objective.grad_hess(z, t, cls))
+                    .zip(&data.rows)
+                    .map(|((z, &t), r)| {
+                        let (g, h) = objective.grad_hess(z, t, cls);
+                        // Sample weights scale each row's g and h, as FATE.
+                        if weighted {
+                            (g * r.weight, h * r.weight)
+                        } else {
+                            (g, h)
+                        }
+                    })
                     .collect()
             })
             .collect();

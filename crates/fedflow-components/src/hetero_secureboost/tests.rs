@@ -11,6 +11,15 @@ fn sbt() -> Box<dyn Component> {
 /// same binning, objective, level-wise growth, gain and stopping rules.
 /// Returns scores per sample.
 fn reference(frames: &[Frame], p: &HeteroSecureBoostParam) -> Vec<Vec<f64>> {
+    reference_weighted(frames, p, None)
+}
+
+/// [`reference`] with sample weights scaling each row's g and h.
+fn reference_weighted(
+    frames: &[Frame],
+    p: &HeteroSecureBoostParam,
+    weights: Option<&[f64]>,
+) -> Vec<Vec<f64>> {
     let x = joined(frames);
     let labels = frames[0].y.clone().unwrap();
     let (obj, y) = if p.is_regression() {
@@ -48,7 +57,12 @@ fn reference(frames: &[Frame], p: &HeteroSecureBoostParam) -> Vec<Vec<f64>> {
                 scores
                     .iter()
                     .zip(&y)
-                    .map(|(z, &t)| obj.grad_hess(z, t, k))
+                    .enumerate()
+                    .map(|(i, (z, &t))| {
+                        let (g, h) = obj.grad_hess(z, t, k);
+                        let w = weights.map_or(1.0, |w| w[i]);
+                        (g * w, h * w)
+                    })
                     .collect()
             })
             .collect();
@@ -465,4 +479,40 @@ fn hetero_sbt_training_repeats_exactly() {
             first
         );
     }
+}
+
+#[test]
+fn sample_weights_scale_g_and_h_as_the_weighted_plaintext_replay() {
+    let f = frames("breast_hetero_guest.csv", "breast_hetero_host.csv", "y");
+    let y = f[0].y.clone().unwrap();
+    let w: Vec<f64> = y.iter().map(|&t| if t > 0.5 { 1.0 } else { 3.0 }).collect();
+    let mut weighted = f.clone();
+    weighted[0].header.push(WEIGHT_COLUMN.into());
+    for (r, wi) in weighted[0].x.iter_mut().zip(&w) {
+        r.push(*wi);
+    }
+    let p = params(serde_json::json!({}));
+    let param: HeteroSecureBoostParam = crate::parse_params("x", &p).unwrap();
+    let run = run_job(sbt, p, &weighted, false, "train", None);
+    let s: Vec<f64> = predictions(&run.guest)
+        .iter()
+        .map(|(_, p)| p.predict_score)
+        .collect();
+    let rw: Vec<f64> = reference_weighted(&f, &param, Some(&w))
+        .iter()
+        .map(|z| sigmoid(z[0]))
+        .collect();
+    let ru: Vec<f64> = reference(&f, &param)
+        .iter()
+        .map(|z| sigmoid(z[0]))
+        .collect();
+    let mean_gap = |a: &[f64], b: &[f64]| {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64
+    };
+    let (to_w, to_u) = (mean_gap(&s, &rw), mean_gap(&s, &ru));
+    eprintln!("weighted SBT: mean |score − weighted replay| {to_w:.2e}, − unweighted {to_u:.2e}");
+    assert!(to_w < 1e-3, "weighted SBT vs weighted replay: {to_w}");
+    assert!(to_u > 1e-2, "weights changed nothing: {to_u}");
+    assert!((auc(&s, &y) - auc(&rw, &y)).abs() <= 0.002);
+    assert_no_plain(&run.wire, fedflow_core::Role::Guest, &w, "sample weight");
 }

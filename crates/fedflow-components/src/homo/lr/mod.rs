@@ -145,6 +145,7 @@ impl Component for HomoLR {
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: HomoLRParam = crate::parse_params(&ctx.component_name, &ctx.params)?;
         param.check(&ctx.component_name)?;
+        crate::preprocess::sample_weight::refuse_weights(ctx, "HomoLR")?;
         match ctx.local.role {
             Role::Guest | Role::Host => client::run(ctx, &param),
             Role::Arbiter => arbiter::run(ctx, &param),

@@ -427,6 +427,7 @@ impl Component for HomoSecureBoost {
     fn run(&self, ctx: &TaskContext) -> Result<ComponentOutput, ComponentError> {
         let param: HomoSecureBoostParam = crate::parse_params(&ctx.component_name, &ctx.params)?;
         param.check(&ctx.component_name)?;
+        crate::preprocess::sample_weight::refuse_weights(ctx, "HomoSecureBoost")?;
         match ctx.local.role {
             Role::Guest | Role::Host => client::run(ctx, &param),
             Role::Arbiter => arbiter::run(ctx, &param),

@@ -43,12 +43,19 @@ pub fn is_weighted(schema: &crate::Schema) -> bool {
     schema.extra.contains_key(WEIGHT_MARK)
 }
 
-/// Fails when `ds` is weighted: for models that cannot honour weights.
-pub fn refuse_weights(component: &str, module: &str, ds: &Dataset) -> Result<(), ComponentError> {
-    if is_weighted(&ds.schema) {
+/// Fails when any input of the task is weighted: for models that cannot
+/// honour sample weights (weights must never be dropped silently).
+pub fn refuse_weights(ctx: &TaskContext, module: &str) -> Result<(), ComponentError> {
+    let weighted = ctx
+        .inputs
+        .data
+        .iter()
+        .find(|(_, v)| v.iter().any(|d| is_weighted(&d.schema)));
+    if let Some((slot, _)) = weighted {
         return Err(ComponentError::Input(format!(
-            "{component}: its input has sample weights (from SampleWeight), which {module} cannot honour; \
-             weighted training is supported by HeteroLR, HeteroLinR and HeteroSecureBoost"
+            "{}: its {slot} has sample weights (from SampleWeight), which {module} cannot honour; \
+             weighted training is supported by HeteroLR, HeteroLinR and HeteroSecureBoost",
+            ctx.component_name
         )));
     }
     Ok(())

@@ -106,3 +106,21 @@ fn need_run_false_and_no_source_pass_through_unweighted_and_bad_input_names_the_
     .to_string();
     assert!(e.contains("sample weight -2"), "{e}");
 }
+
+#[test]
+fn models_that_cannot_honour_weights_refuse_weighted_input() {
+    let out = run(json!({"class_weight": "balanced"}), inputs("data", data(D))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(
+        dir.path(),
+        "homo_lr_0",
+        GUEST,
+        json!({}),
+        inputs("train_data", out.data[0].clone()),
+    );
+    let e = crate::homo::lr::HomoLR.run(&c).unwrap_err().to_string();
+    assert!(
+        e.contains("homo_lr_0: its train_data has sample weights"),
+        "{e}"
+    );
+}
