@@ -142,3 +142,20 @@ pub fn transformed(file: &str, with_label: bool, party: Party) -> Dataset {
         .data
         .remove(0)
 }
+
+/// Instances from CSV text with a label column `y`, through DataTransform.
+pub fn instances(csv: &str) -> Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(
+        dir.path(),
+        "dt",
+        GUEST,
+        serde_json::json!({"with_label": true}),
+        inputs("data", raw_dataset(csv, 2)),
+    );
+    crate::data_transform::DataTransform
+        .run(&c)
+        .unwrap()
+        .data
+        .remove(0)
+}

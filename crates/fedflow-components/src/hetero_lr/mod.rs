@@ -46,6 +46,7 @@ mod ops;
 mod params;
 mod table;
 mod table_ops;
+pub(crate) use table_ops::SumF64;
 
 pub use params::{EncryptParam, InitParam, LinearModelParam, Penalty};
 

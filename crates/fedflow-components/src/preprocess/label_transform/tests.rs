@@ -6,19 +6,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 fn dataset(csv: &str) -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let c = ctx(
-        dir.path(),
-        "dt",
-        GUEST,
-        json!({"with_label": true}),
-        inputs("data", raw_dataset(csv, 2)),
-    );
-    crate::data_transform::DataTransform
-        .run(&c)
-        .unwrap()
-        .data
-        .remove(0)
+    instances(csv)
 }
 
 fn run(params: Value, i: Inputs) -> Result<ComponentOutput, ComponentError> {

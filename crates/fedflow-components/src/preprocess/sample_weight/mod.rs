@@ -23,7 +23,9 @@
 
 mod ops;
 
-pub use ops::{AddF64, AssignWeight, ClassCounts, ColumnSum, MergeCounts};
+pub use ops::{AssignWeight, ClassCounts, ColumnSum, MergeCounts};
+
+use crate::hetero_lr::SumF64;
 
 use super::label_transform::label_text;
 use super::param_error as bad;
@@ -224,7 +226,7 @@ impl Component for SampleWeight {
                     let n = t.count()?;
                     let sum = t
                         .apply_partitions(ColumnSum(loc))?
-                        .reduce(AddF64)?
+                        .reduce(SumF64)?
                         .unwrap_or(0.0);
                     if n == 0 || sum <= 0.0 {
                         return Err(ComponentError::Input(format!(

@@ -92,19 +92,6 @@ impl ApplyPartitionsOp for ColumnSum {
 }
 register_op!(apply_partitions ColumnSum, example: ColumnSum(1), input: vec![("a".to_string(), inst(1.0, vec![0.0, 2.0])), ("b".to_string(), inst(0.0, vec![1.0, 3.0]))]);
 
-/// Adds partial sums.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AddF64;
-
-impl ReduceOp for AddF64 {
-    const NAME: &'static str = "sample_weight.add_f64";
-    type V = f64;
-    fn reduce(&self, a: f64, b: f64) -> Result<f64, OpError> {
-        Ok(a + b)
-    }
-}
-register_op!(reduce AddF64, example: AddF64, input: vec![(1.5, 2.0)]);
-
 /// Sets each row's weight: the weight column's value divided by `base`
 /// (the column is removed from the features), else its label's class
 /// weight (1 for a label the class weights do not name).

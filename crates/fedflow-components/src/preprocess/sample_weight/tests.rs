@@ -7,21 +7,8 @@ fn run(params: Value, i: crate::Inputs) -> Result<ComponentOutput, ComponentErro
     crate::run(&SampleWeight, &ctx(dir.path(), "sw", GUEST, params, i))
 }
 
-/// Instances from `id,y,x0,w` text (label y).
 fn data(text: &str) -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    let c = ctx(
-        dir.path(),
-        "dt",
-        GUEST,
-        json!({"with_label": true}),
-        inputs("data", raw_dataset(text, 2)),
-    );
-    crate::data_transform::DataTransform
-        .run(&c)
-        .unwrap()
-        .data
-        .remove(0)
+    instances(text)
 }
 
 fn weights(d: &Dataset) -> BTreeMap<String, (Vec<f64>, f64)> {
