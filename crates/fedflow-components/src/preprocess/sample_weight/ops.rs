@@ -61,7 +61,7 @@ impl ReduceOp for MergeCounts {
         Ok(a)
     }
 }
-register_op!(reduce MergeCounts, example: MergeCounts, input: vec![(vec![(0.0, 2), (1.0, 1)], vec![(1.0, 4)])]);
+register_op!(reduce MergeCounts, example: MergeCounts, input: vec![(vec![(0.0f64, 2u64), (1.0, 1)], vec![(1.0f64, 4u64)])]);
 
 /// Sum of one feature column in a partition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
