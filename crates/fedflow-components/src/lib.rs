@@ -21,6 +21,7 @@ pub mod hetero_secureboost;
 pub mod homo;
 pub mod intersection;
 pub mod io;
+pub mod local_baseline;
 pub mod one_hot_encoder;
 pub mod preprocess;
 pub mod psi;
@@ -99,6 +100,7 @@ pub const MODULES: &[&str] = &[
     "HeteroDataSplit",
     "HomoDataSplit",
     "Scorecard",
+    "LocalBaseline",
 ];
 
 /// The component for a FATE module name.
@@ -134,6 +136,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HeteroDataSplit" => Some(Box::new(preprocess::data_split::HeteroDataSplit)),
         "HomoDataSplit" => Some(Box::new(preprocess::data_split::HomoDataSplit)),
         "Scorecard" => Some(Box::new(preprocess::scorecard::Scorecard)),
+        "LocalBaseline" => Some(Box::new(local_baseline::LocalBaseline)),
         _ => None,
     }
 }

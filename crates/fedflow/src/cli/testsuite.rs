@@ -41,6 +41,17 @@ pub struct TestsuiteArgs {
     /// in order, comma-separated.
     #[arg(long, default_value = "guest:9999,host:10000,host:9999,arbiter:10000")]
     pub parties: String,
+    /// Do not upload the suites' data: the tables are already there (as
+    /// fate_test's `--skip-data`).
+    #[arg(long, conflicts_with = "data_only")]
+    pub skip_data: bool,
+    /// Only upload the suites' data, run no task (fate_test's `--data-only`).
+    #[arg(long)]
+    pub data_only: bool,
+    /// Per-task limit in seconds: a job still running then is reported as
+    /// failed (`timeout`), the suite goes on, and no peer wait lasts longer.
+    #[arg(long)]
+    pub timeout: Option<u64>,
 }
 
 /// `role:id,…` → ids per role, in order.
@@ -200,12 +211,18 @@ fn tables_of(v: &Value, out: &mut BTreeSet<(String, String)>) {
 fn key_metric(r: &JobReport) -> String {
     for t in &r.tasks {
         if t.module == "Evaluation" {
-            if let Some((cpn, m)) = t.summary.as_object().and_then(|o| o.iter().next()) {
+            // Every evaluated model (a federated model next to its LocalBaseline).
+            let mut shown = Vec::new();
+            for (cpn, m) in t.summary.as_object().into_iter().flatten() {
                 for k in ["auc", "accuracy", "root_mean_squared_error", "r2_score"] {
                     if let Some(x) = m.get(k).and_then(|x| x.as_f64()) {
-                        return format!("{cpn} {k}={x:.4}");
+                        shown.push(format!("{cpn} {k}={x:.4}"));
+                        break;
                     }
                 }
+            }
+            if !shown.is_empty() {
+                return shown.join(", ");
             }
         }
     }
@@ -415,6 +432,9 @@ fn run_suite(
         if !done.insert(key.clone()) {
             continue;
         }
+        if a.skip_data {
+            continue;
+        }
         let path = resolve_data(&a.data_base, file);
         if !path.exists() {
             eprintln!(
@@ -436,6 +456,9 @@ fn run_suite(
             .upload(&up)
             .with_context(|| format!("uploading {}", path.display()))?;
         eprintln!("uploaded {ns}.{name}: {} rows", meta.count);
+    }
+    if a.data_only {
+        return Ok(Vec::new());
     }
     // 2. Tasks.
     let modules: BTreeSet<&str> = fedflow_components::MODULES.iter().copied().collect();
@@ -509,9 +532,24 @@ fn run_suite(
                 JobConf::parse(&conf_v).with_context(|| format!("conf {}", conf_p.display()))?;
             let opts = RunOptions {
                 data_dir: dir.to_path_buf(),
+                timeout: a.timeout.map(std::time::Duration::from_secs),
                 ..Default::default()
             };
-            Ok(Ok(run_job(&conf, &dsl, &opts)?))
+            let Some(limit) = a.timeout else {
+                return Ok(Ok(run_job(&conf, &dsl, &opts)?));
+            };
+            // The job runs on its own thread; past the limit it is left to
+            // end by itself (its peer waits are bounded by the same limit).
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(run_job(&conf, &dsl, &opts));
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(limit)) {
+                Ok(r) => Ok(Ok(r?)),
+                Err(_) => Err(anyhow::anyhow!(
+                    "timeout: still running after {limit} s (--timeout)"
+                )),
+            }
         })();
         res.seconds = started.elapsed().as_secs_f64();
         match outcome {
