@@ -12,6 +12,7 @@ pub mod data_transform;
 pub mod evaluation;
 pub mod feature_scale;
 pub mod federated_sample;
+pub mod feldman_verifiable_sum;
 pub mod hetero_feature_binning;
 pub mod hetero_feature_selection;
 pub mod hetero_linr;
@@ -101,6 +102,7 @@ pub const MODULES: &[&str] = &[
     "HomoDataSplit",
     "Scorecard",
     "LocalBaseline",
+    "FeldmanVerifiableSum",
 ];
 
 /// The component for a FATE module name.
@@ -137,6 +139,7 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "HomoDataSplit" => Some(Box::new(preprocess::data_split::HomoDataSplit)),
         "Scorecard" => Some(Box::new(preprocess::scorecard::Scorecard)),
         "LocalBaseline" => Some(Box::new(local_baseline::LocalBaseline)),
+        "FeldmanVerifiableSum" => Some(Box::new(feldman_verifiable_sum::FeldmanVerifiableSum)),
         _ => None,
     }
 }

@@ -325,6 +325,20 @@ fn run_inner(opts: &BenchOptions, rows: &mut Vec<BenchRow>) -> Result<()> {
             "elements",
         );
     }
+    // Feldman VSS (FeldmanVerifiableSum): one value shared among 3 parties
+    // (3 shares + 3 commitments), and one share's verification.
+    let g = crate::vss::Group::rfc5114_1024_160();
+    let secret = g.encode(0.123_456, 6, 3)?;
+    let mut rng = rand::rngs::OsRng;
+    let r_share = measure(s, || {
+        std::hint::black_box(g.share(&secret, 3, &mut rng));
+    });
+    let (shares, commitments) = g.share(&secret, 3, &mut rng);
+    let r_verify = measure(s, || {
+        std::hint::black_box(g.verify(2, &shares[1], &commitments));
+    });
+    push("vss", "share among 3 + commit", 1024, r_share, "values");
+    push("vss", "verify one share", 1024, r_verify, "shares");
     Ok(())
 }
 

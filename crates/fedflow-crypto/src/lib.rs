@@ -36,6 +36,7 @@ pub mod pack;
 pub mod paillier;
 pub mod psi;
 pub mod secagg;
+pub mod vss;
 
 pub use bigint::BigUint;
 pub use error::{CryptoError, Result};

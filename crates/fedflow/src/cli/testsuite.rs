@@ -267,20 +267,35 @@ pub fn run(a: TestsuiteArgs, dir: &Path) -> Result<()> {
     report(&results, a.json)
 }
 
-/// Every `*testsuite*.json` under `root`, sorted.
-fn suites_under(root: &Path) -> Result<Vec<PathBuf>> {
+/// Every `*testsuite*.json` under `root`, sorted; a folder without one
+/// but with job pairs (`X_dsl.json` next to `X_conf.json`, as FATE ships
+/// FeldmanVerifiableSum or SecureInformationRetrieval) gets a suite made of
+/// its pairs, written under `work`, whose data are the tables its confs read
+/// (`<table name>.csv` from `--data-base`, header line, 4 partitions).
+fn suites_under(root: &Path, work: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
+        let mut has_suite = false;
+        let mut dsls = Vec::new();
         for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
+            let name = p
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains("testsuite") && n.ends_with(".json"))
-            {
+                .unwrap_or_default()
+                .to_string();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.contains("testsuite") && name.ends_with(".json") {
+                has_suite = true;
+                out.push(p);
+            } else if name.ends_with("_dsl.json") {
+                dsls.push(p);
+            }
+        }
+        if !has_suite && !dsls.is_empty() {
+            if let Some(p) = pairs_suite(root, &d, &dsls, work)? {
                 out.push(p);
             }
         }
@@ -289,18 +304,72 @@ fn suites_under(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The suite of a folder's conf/DSL pairs (see [`suites_under`]), if any.
+fn pairs_suite(
+    root: &Path,
+    folder: &Path,
+    dsls: &[PathBuf],
+    work: &Path,
+) -> Result<Option<PathBuf>> {
+    let mut tasks = serde_json::Map::new();
+    let mut tables = BTreeSet::new();
+    let mut sorted = dsls.to_vec();
+    sorted.sort();
+    for dsl in &sorted {
+        let name = dsl.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let conf = folder.join(name.replace("_dsl.json", "_conf.json"));
+        if !conf.exists() {
+            continue;
+        }
+        let v = super::job::read_json(&conf, "conf")?;
+        tables_of(&v, &mut tables);
+        let task = name.trim_end_matches("_dsl.json").trim_end_matches("_job");
+        let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        tasks.insert(
+            task.to_string(),
+            serde_json::json!({"conf": abs(&conf), "dsl": abs(dsl)}),
+        );
+    }
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    let data: Vec<Value> = tables
+        .iter()
+        .map(|(ns, n)| {
+            serde_json::json!({"file": format!("{n}.csv"), "head": 1, "partition": 4,
+                "table_name": n, "namespace": ns})
+        })
+        .collect();
+    let rel = folder.strip_prefix(root).unwrap_or(folder);
+    let dir = work.join("testsuites").join(rel);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let folder_name = folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("jobs");
+    let path = dir.join(format!("{folder_name}_pairs_testsuite.json"));
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({"data": data, "tasks": tasks}))?,
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    Ok(Some(path))
+}
+
 /// Folder mode: runs every suite, then prints per suite how many tasks
 /// succeeded, were skipped (module or data not available, each named in the
 /// suite's rows) and failed. Fails when a task failed.
 fn run_folder(a: &TestsuiteArgs, env: &BTreeMap<String, Vec<u64>>, dir: &Path) -> Result<()> {
-    let suites = suites_under(&a.include)?;
+    let suites = suites_under(&a.include, dir)?;
     if suites.is_empty() {
         bail!("{}: no *testsuite*.json below it", a.include.display());
     }
     let mut rows: Vec<(String, Vec<TaskResult>)> = Vec::new();
     for s in &suites {
+        let synth = dir.join("testsuites");
         let name = s
             .strip_prefix(&a.include)
+            .or_else(|_| s.strip_prefix(&synth))
             .unwrap_or(s)
             .display()
             .to_string();

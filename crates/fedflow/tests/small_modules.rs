@@ -1,6 +1,7 @@
-//! Local reference models end to end: FATE's LocalBaseline jobs through
+//! FATE's small modules end to end: LocalBaseline jobs through
 //! `fedflow testsuite` (next to HeteroLR on vehicle, next to HomoLR on
-//! breast), and the testsuite's `--data-only` / `--skip-data` / `--timeout`.
+//! breast), FeldmanVerifiableSum's job, and the testsuite's `--data-only` /
+//! `--skip-data` / `--timeout`.
 
 mod common;
 use common::*;
@@ -61,4 +62,24 @@ fn testsuite_uploads_only_skips_data_and_times_tasks_out() {
         "{rows}"
     );
     assert_eq!(rows[1]["status"], "success", "{rows}");
+}
+
+/// FATE ships FeldmanVerifiableSum's job without a testsuite: the folder's
+/// conf/DSL pair becomes one, its data the table the conf reads.
+#[test]
+fn fate_feldman_verifiable_sum_job_runs_from_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = shared().join("examples/fate/feldman_verifiable_sum");
+    let o = testsuite(dir.path(), &folder, &["--json"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("uploaded experiment.breast_homo_test"),
+        "{}",
+        stderr(&o)
+    );
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tasks = rows[0]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{rows}");
+    assert_eq!(tasks[0]["task"], "test_feldman_verifiable_sum");
+    assert_eq!(tasks[0]["status"], "success", "{rows}");
 }
