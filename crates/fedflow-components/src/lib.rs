@@ -28,6 +28,7 @@ pub mod preprocess;
 pub mod psi;
 pub mod reader;
 pub mod secure_add_example;
+pub mod secure_information_retrieval;
 #[cfg(test)]
 mod testutil;
 pub mod tree;
@@ -103,6 +104,7 @@ pub const MODULES: &[&str] = &[
     "Scorecard",
     "LocalBaseline",
     "FeldmanVerifiableSum",
+    "SecureInformationRetrieval",
 ];
 
 /// The component for a FATE module name.
@@ -140,6 +142,9 @@ pub fn component(module: &str) -> Option<Box<dyn Component>> {
         "Scorecard" => Some(Box::new(preprocess::scorecard::Scorecard)),
         "LocalBaseline" => Some(Box::new(local_baseline::LocalBaseline)),
         "FeldmanVerifiableSum" => Some(Box::new(feldman_verifiable_sum::FeldmanVerifiableSum)),
+        "SecureInformationRetrieval" => Some(Box::new(
+            secure_information_retrieval::SecureInformationRetrieval,
+        )),
         _ => None,
     }
 }

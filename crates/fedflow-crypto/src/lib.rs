@@ -32,6 +32,7 @@ pub mod bigint;
 pub mod error;
 pub mod fixedpoint;
 pub mod montgomery;
+pub mod ot;
 pub mod pack;
 pub mod paillier;
 pub mod psi;

@@ -355,7 +355,11 @@ fn fate_homo_secureboost_testsuite_passes_cross_validation_included() {
             .as_str()
             .unwrap()
             .to_string();
-        m.split(&format!("{key}="))
+        // The first evaluated component's metric (others follow after ", ").
+        m.split(", ")
+            .next()
+            .unwrap_or_default()
+            .split(&format!("{key}="))
             .nth(1)
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{task}: no {key} in {m:?}"))

@@ -1,6 +1,7 @@
 //! FATE's small modules end to end: LocalBaseline jobs through
 //! `fedflow testsuite` (next to HeteroLR on vehicle, next to HomoLR on
-//! breast), FeldmanVerifiableSum's job, and the testsuite's `--data-only` /
+//! breast), FeldmanVerifiableSum's and SecureInformationRetrieval's jobs, and
+//! the testsuite's `--data-only` /
 //! `--skip-data` / `--timeout`.
 
 mod common;
@@ -81,5 +82,20 @@ fn fate_feldman_verifiable_sum_job_runs_from_its_folder() {
     let tasks = rows[0]["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 1, "{rows}");
     assert_eq!(tasks[0]["task"], "test_feldman_verifiable_sum");
+    assert_eq!(tasks[0]["status"], "success", "{rows}");
+}
+
+/// FATE's SecureInformationRetrieval job (no testsuite shipped either):
+/// the guest retrieves x0 and x3 of the host's rows through 45 blocks and
+/// oblivious transfer.
+#[test]
+fn fate_secure_information_retrieval_job_runs_from_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = shared().join("examples/fate/secure_information_retrieval");
+    let o = testsuite(dir.path(), &folder, &["--json"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tasks = rows[0]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{rows}");
     assert_eq!(tasks[0]["status"], "success", "{rows}");
 }

@@ -328,7 +328,11 @@ fn fate_federated_sample_and_one_hot_testsuite_tasks_pass() {
         if filter == "cap" {
             // HeteroLR on the one-hot encoded bins of the upsampled rows still separates breast.
             let m = r["metric"].as_str().unwrap_or_default();
+            // The first evaluated component's metric (others follow after ", ").
             let auc: f64 = m
+                .split(", ")
+                .next()
+                .unwrap_or_default()
                 .strip_prefix("hetero_lr_0 auc=")
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| panic!("no auc in {m}"));

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 /// One party's DH key.
-pub(super) struct DhKey {
+pub(crate) struct DhKey {
     p: BigUint,
     e: BigUint,
     len: usize,
@@ -74,6 +74,6 @@ impl DhKey {
 }
 
 /// SHA-256 tags of doubly encrypted values.
-pub(super) fn tags(xs: &[Vec<u8>]) -> Vec<[u8; 32]> {
+pub(crate) fn tags(xs: &[Vec<u8>]) -> Vec<[u8; 32]> {
     xs.par_iter().map(|x| Sha256::digest(x).into()).collect()
 }

@@ -44,7 +44,7 @@
 //! keys and values; with `only_output_key`, instances without features).
 //! Summary: `intersect_num`, `intersect_rate` (of the party's own rows).
 
-mod dh;
+pub(crate) mod dh;
 mod guest;
 mod host;
 pub(crate) mod ops;
