@@ -123,6 +123,17 @@ pub struct ComponentOutput {
     pub model: Option<ModelData>,
 }
 
+impl ComponentOutput {
+    /// FATE's `need_run: false`: the task's input passes through, no model.
+    pub fn passthrough(ctx: &TaskContext) -> Self {
+        ComponentOutput {
+            summary: serde_json::json!({"need_run": false}),
+            data: ctx.inputs.any().cloned().into_iter().collect(),
+            model: None,
+        }
+    }
+}
+
 impl std::fmt::Debug for ComponentOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ComponentOutput")

@@ -126,6 +126,30 @@ pub fn run_all<C: Component + Sync>(
     })
 }
 
+/// Runs one component through [`crate::run`] for several parties in
+/// threads, a failing party aborting the federation (as the runner does);
+/// results in order.
+pub fn run_parties<C: Component + Sync>(
+    c: &C,
+    ctxs: &[TaskContext],
+) -> Vec<Result<ComponentOutput, ComponentError>> {
+    std::thread::scope(|s| {
+        let hs: Vec<_> = ctxs
+            .iter()
+            .map(|x| {
+                s.spawn(move || {
+                    let r = crate::run(c, x);
+                    if let Err(e) = &r {
+                        x.federation.abort(&e.to_string());
+                    }
+                    r
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// `file` (a shipped CSV) through DataTransform with default parameters.
 pub fn transformed(file: &str, with_label: bool, party: Party) -> Dataset {
     let dir = tempfile::tempdir().unwrap();

@@ -401,11 +401,7 @@ impl Component for FeldmanVerifiableSum {
         let p: FeldmanVerifiableSumParam = parse_params(&ctx.component_name, &ctx.params)?;
         p.check(&ctx.component_name)?;
         if !p.need_run {
-            return Ok(ComponentOutput {
-                summary: serde_json::json!({"need_run": false}),
-                data: ctx.inputs.any().cloned().into_iter().collect(),
-                model: None,
-            });
+            return Ok(ComponentOutput::passthrough(ctx));
         }
         match ctx.local.role {
             Role::Guest => guest::run(ctx, &p),

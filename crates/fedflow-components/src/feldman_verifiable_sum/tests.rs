@@ -120,21 +120,7 @@ fn run3(
             c
         })
         .collect();
-    let out = std::thread::scope(|s| {
-        let hs: Vec<_> = ctxs
-            .iter()
-            .map(|c| {
-                s.spawn(move || {
-                    let r = crate::run(&FeldmanVerifiableSum, c);
-                    if let Err(e) = &r {
-                        c.federation.abort(&e.to_string());
-                    }
-                    r
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let out = run_parties(&FeldmanVerifiableSum, &ctxs);
     let wire = std::mem::take(&mut *log.lock());
     (out, wire)
 }

@@ -63,11 +63,7 @@ impl Component for LocalBaseline {
         let p: LocalBaselineParam = parse_params(cpn, &ctx.params)?;
         let opts = p.options(cpn)?;
         if !p.need_run {
-            return Ok(ComponentOutput {
-                summary: json!({"need_run": false}),
-                data: ctx.inputs.any().cloned().into_iter().collect(),
-                model: None,
-            });
+            return Ok(ComponentOutput::passthrough(ctx));
         }
         if ctx.local.role == Role::Arbiter {
             return Ok(ComponentOutput::default());

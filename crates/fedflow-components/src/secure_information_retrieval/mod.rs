@@ -249,11 +249,7 @@ impl Component for SecureInformationRetrieval {
         let p: SirParam = parse_params(&ctx.component_name, &ctx.params)?;
         let plan = p.plan(&ctx.component_name)?;
         if !p.need_run {
-            return Ok(ComponentOutput {
-                summary: serde_json::json!({"need_run": false}),
-                data: ctx.inputs.any().cloned().into_iter().collect(),
-                model: None,
-            });
+            return Ok(ComponentOutput::passthrough(ctx));
         }
         match ctx.local.role {
             Role::Guest => guest::run(ctx, &plan),
